@@ -1,0 +1,126 @@
+"""Deliver what the store says is pending; retry temporary failures with backoff; never send twice.
+
+Each due delivery is claimed in the store (attempts + 1, leased) before it is sent and marked sent
+after. A temporary failure is due again after an exponential, jittered backoff (or the server's
+``Retry-After``); a permanent failure, or too many attempts, is dead-lettered for ``rasad deliveries``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alerts.base import Channel
+from alerts.render import render
+from monitor.errors import AlertError
+from monitor.logs import event
+from monitor.store import Delivery, Store
+
+log = logging.getLogger("rasad.outbox")
+LEASE = timedelta(minutes=5)  # a claimed delivery not marked within this is due again
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+    max_attempts: int = 12
+
+    def next_attempt(
+        self, attempts: int, now: datetime, error: AlertError, rng: random.Random
+    ) -> datetime | None:
+        """When to try again after failed attempt number ``attempts``; None means dead-letter."""
+        if not error.temporary or attempts >= self.max_attempts:
+            return None
+        delay = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempts - 1))
+        delay *= rng.uniform(0.8, 1.2)  # jitter: many failed alerts do not all retry at the same second
+        if error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return now + timedelta(seconds=delay)
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        rule_name: Callable[[str], str],
+        clock: Callable[[], datetime],
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.rule_name = rule_name
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.rng = rng or random.Random()
+
+    async def deliver_due(self) -> Stats:
+        """Send every delivery due now. Channels work concurrently, each one in order."""
+        stats = Stats()
+        while True:
+            due = await asyncio.to_thread(self.store.claim_due, self.clock(), LEASE)
+            if not due:
+                return stats
+            by_channel: dict[str, list[Delivery]] = {}
+            for d in due:
+                by_channel.setdefault(d.channel, []).append(d)
+            await asyncio.gather(*(self._send_all(ds, stats) for ds in by_channel.values()))
+
+    async def _send_all(self, deliveries: list[Delivery], stats: Stats) -> None:
+        for d in deliveries:
+            await self._send(d, stats)
+
+    async def _send(self, d: Delivery, stats: Stats) -> None:
+        channel = self.channels.get(d.channel)
+        try:
+            if channel is None:
+                raise AlertError(
+                    f"channel '{d.channel}' is not configured",
+                    temporary=False,
+                    hint="add it to rasad.yaml, then `rasad deliveries retry --all-dead`",
+                )
+            alert = render(d.match, self.rule_name(d.match.rule_id))
+            await channel.send(alert)
+        except AlertError as exc:
+            retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)
+            await asyncio.to_thread(self.store.mark_failed, d.id, str(exc), retry_at)
+            if retry_at is None:
+                stats.dead += 1
+                event(
+                    log,
+                    "alert.dead",
+                    logging.ERROR,
+                    channel=d.channel,
+                    delivery=d.id,
+                    attempts=d.attempts,
+                    error=str(exc),
+                )
+            else:
+                stats.retrying += 1
+                event(
+                    log,
+                    "alert.failed",
+                    logging.WARNING,
+                    channel=d.channel,
+                    delivery=d.id,
+                    attempts=d.attempts,
+                    retry_at=retry_at.isoformat(timespec="seconds"),
+                    error=str(exc),
+                )
+            return
+        await asyncio.to_thread(self.store.mark_sent, d.id, self.clock())
+        stats.sent += 1
+        event(log, "alert.sent", channel=d.channel, delivery=d.id, rule=d.match.rule_id, key=alert.key)

@@ -1,0 +1,5 @@
+"""``python -m monitor`` is the same as the ``rasad`` command."""
+
+from monitor.cli import main
+
+main()

@@ -1,0 +1,339 @@
+"""The ``rasad`` command: thin commands over the library, and the composition root.
+
+Errors become one clear line (and a hint) here and only here. Exit codes:
+0 success · 1 done, but something failed (a feed, a delivery, an input) · 2 invalid configuration
+or usage · 3 cannot run (database or another resource unavailable) · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitor import __version__
+from monitor.config import Config, default_config_dir, load_config, load_rules_file
+from monitor.errors import ConfigError, RasadError
+from monitor.logs import setup as setup_logging
+from monitor.units import parse_duration
+
+EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def fail(err: RasadError) -> None:
+    """Print ``err`` as the user should see it and exit with its code."""
+    click.echo(f"error: {err}" if not isinstance(err, ConfigError) else str(err), err=True)
+    if err.hint:
+        click.echo(f"hint: {err.hint}", err=True)
+    sys.exit(EXIT_CONFIG if isinstance(err, ConfigError) else EXIT_UNAVAILABLE)
+
+
+def edge(func: F) -> F:
+    """Turn Rasad errors into messages and exit codes; nothing else prints tracebacks for them."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RasadError as err:
+            fail(err)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Config directory (default: $RASAD_CONFIG, else ~/.config/rasad, else /etc/rasad).",
+    )(func)
+
+
+def _config_dir(ctx: click.Context, given: Path | None) -> Path:
+    return given or ctx.obj.get("config_dir") or default_config_dir()
+
+
+def _load(ctx: click.Context, given: Path | None) -> Config:
+    return load_config(_config_dir(ctx, given))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rasad")
+@config_option
+@click.pass_context
+def main(ctx: click.Context, config_dir: Path | None) -> None:
+    """Rasad watches Arabic news feeds and alerts you when an article matches your watch rules."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_dir"] = config_dir
+
+
+@main.command("check-config")
+@config_option
+@click.pass_context
+@edge
+def check_config(ctx: click.Context, config_dir: Path | None) -> None:
+    """Validate the config directory: exit 0 when valid, 2 when not."""
+    from alerts.secrets import read_secret
+
+    config = _load(ctx, config_dir)
+    s = config.settings
+    click.echo(
+        f"{config.directory}: OK — {len(config.feeds)} feeds, {len(config.ruleset)} rules "
+        f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {config.database_url()}"
+    )
+    for name, ch in s.channels.items():
+        env = getattr(ch, "password_env", None) or getattr(ch, "webhook_url_env", None)
+        file = getattr(ch, "password_file", None) or getattr(ch, "webhook_url_file", None)
+        try:
+            read_secret(name, env, config.secret_path(file) if file else None)
+        except RasadError as err:
+            click.echo(f"warning: channel {err.message} (its alerts will wait until it is)", err=True)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--stop-timeout", default=60.0, show_default=True, help="Seconds in-flight work may take after SIGTERM."
+)
+@click.pass_context
+@edge
+def run(ctx: click.Context, config_dir: Path | None, stop_timeout: float) -> None:
+    """Run the daemon: poll feeds on schedule, store matches, send alerts (SIGHUP reloads the config)."""
+    from monitor.daemon import Daemon
+
+    config = _load(ctx, config_dir)
+    setup_logging(config.settings.log_level)
+    sys.exit(asyncio.run(Daemon(config, stop_timeout=stop_timeout).run()))
+
+
+@main.command()
+@config_option
+@click.option("--no-deliver", is_flag=True, help="Poll and store only; leave alerts pending.")
+@click.pass_context
+@edge
+def once(ctx: click.Context, config_dir: Path | None, no_deliver: bool) -> None:
+    """Poll every feed once, deliver pending alerts, exit (for cron and tests)."""
+    from monitor.runtime import open_runtime
+
+    config = _load(ctx, config_dir)
+    setup_logging(config.settings.log_level)
+
+    async def go() -> int:
+        async with open_runtime(config) as rt:
+            await asyncio.to_thread(rt.store.release_claims, _now())
+            reports = await rt.cycle()
+            stats = None if no_deliver else await rt.deliver()
+        failed = [r for r in reports if r.status == "error"]
+        line = (
+            f"polled {len(reports)} feeds ({len(failed)} failed): "
+            f"{sum(r.new for r in reports)} new articles, {sum(r.matched for r in reports)} matched"
+        )
+        if stats is not None:
+            line += f"; alerts sent {stats.sent}, retrying {stats.retrying}, dead {stats.dead}"
+        click.echo(line)
+        return EXIT_PARTIAL if failed or (stats and (stats.retrying or stats.dead)) else EXIT_OK
+
+    sys.exit(asyncio.run(go()))
+
+
+@main.command()
+@click.option(
+    "--color/--no-color", default=None, help="Highlight matched terms with colour (default: on a terminal)."
+)
+@edge
+def demo(color: bool | None) -> None:
+    """Offline demo: serve the seed articles locally, run one cycle, print matches and alerts."""
+    from monitor.demo import run_demo
+
+    setup_logging("warning", sys.stderr)
+    use_color = sys.stdout.isatty() if color is None else color
+    sys.exit(asyncio.run(run_demo(sys.stdout, color=use_color)))
+
+
+@main.command("match")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rules file (default: the configured rules.yaml).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@click.option("--color/--no-color", default=None)
+@config_option
+@click.pass_context
+@edge
+def match_cmd(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    rules_file: Path | None,
+    as_json: bool,
+    color: bool | None,
+    config_dir: Path | None,
+) -> None:
+    """Run rules against local .txt (first line = title) or .html files, or URLs; no store needed."""
+    from monitor.inputs import read_inputs
+    from monitor.rules import match
+    from monitor.show import format_article_matches
+
+    ruleset = load_rules_file(rules_file or _config_dir(ctx, config_dir) / "rules.yaml")
+    use_color = sys.stdout.isatty() if color is None else color
+    failed = 0
+    now = _now()
+    for name, article, error in asyncio.run(read_inputs(inputs)):
+        if error is not None or article is None:
+            failed += 1
+            click.echo(f"error: {name}: {error}", err=True)
+            continue
+        found = match(article, ruleset, now)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "input": name,
+                        "title": article.title,
+                        "published": article.published.isoformat() if article.published else None,
+                        "matches": [{"rule": m.rule_id, "score": m.score, "terms": m.terms} for m in found],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif found:
+            click.echo(format_article_matches(article, found, color=use_color))
+        else:
+            click.echo(f"{name}: no rule matched ({article.title[:80]})\n")
+    sys.exit(EXIT_PARTIAL if failed else EXIT_OK)
+
+
+@main.command()
+@config_option
+@click.pass_context
+@edge
+def feeds(ctx: click.Context, config_dir: Path | None) -> None:
+    """Each feed's health: last poll, status, error count, items and matches."""
+    from monitor.runtime import open_store
+    from monitor.show import format_feeds
+    from monitor.store import FeedStatus
+
+    config = _load(ctx, config_dir)
+    store = open_store(config)
+    try:
+        known = {f.name: f for f in store.feeds()}
+    finally:
+        store.close()
+    rows = [
+        known.get(f.name) or FeedStatus(f.name, f.url, None, None, None, 0, None, 0, 0) for f in config.feeds
+    ]
+    rows += [f for name, f in known.items() if name not in {c.name for c in config.feeds}]
+    click.echo(format_feeds(rows, _now()), nl=False)
+
+
+@main.command()
+@config_option
+@click.option("--since", default="7d", show_default=True, help="How far back, e.g. 36h or 30d.")
+@click.option("--rule", help="Only this rule's matches.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per match, one per line.")
+@click.option("--color/--no-color", default=None)
+@click.pass_context
+@edge
+def matches(
+    ctx: click.Context,
+    config_dir: Path | None,
+    since: str,
+    rule: str | None,
+    as_json: bool,
+    color: bool | None,
+) -> None:
+    """Stored matches, newest last."""
+    from monitor.runtime import open_store
+    from monitor.show import format_match
+
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    config = _load(ctx, config_dir)
+    store = open_store(config)
+    try:
+        found = store.matches(since=_now() - window, rule=rule)
+    finally:
+        store.close()
+    use_color = sys.stdout.isatty() if color is None else color
+    for m in found:
+        if as_json:
+            a = m.article
+            click.echo(
+                json.dumps(
+                    {
+                        "id": m.match_id,
+                        "rule": m.rule_id,
+                        "score": m.score,
+                        "terms": list(dict.fromkeys(h.term for h in m.hits)),
+                        "matched_at": m.created_at.isoformat(),
+                        "title": a.title,
+                        "url": a.url,
+                        "source": a.source,
+                        "published": a.published.isoformat() if a.published else None,
+                        "deliveries": [{"channel": c, "status": s} for c, s in m.deliveries],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(format_match([m], color=use_color))
+    if not found and not as_json:
+        click.echo(f"no matches in the last {since}" + (f" for rule {rule}" if rule else ""))
+
+
+@main.group(invoke_without_command=True)
+@config_option
+@click.pass_context
+@edge
+def deliveries(ctx: click.Context, config_dir: Path | None) -> None:
+    """Pending and dead-lettered alert deliveries, with their last error."""
+    ctx.obj["config_dir"] = config_dir or ctx.obj.get("config_dir")
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.runtime import open_store
+    from monitor.show import format_deliveries
+
+    store = open_store(_load(ctx, None))
+    try:
+        click.echo(format_deliveries(store.deliveries(), _now()), nl=False)
+    finally:
+        store.close()
+
+
+@deliveries.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Re-queue every dead-lettered delivery.")
+@click.pass_context
+@edge
+def deliveries_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> None:
+    """Re-queue deliveries by ID (or all dead ones) to be sent on the next delivery round."""
+    from monitor.runtime import open_store
+
+    if not ids and not all_dead:
+        raise click.UsageError("give delivery IDs or --all-dead")
+    store = open_store(_load(ctx, None))
+    try:
+        n = store.retry(_now(), ids, all_dead=all_dead)
+    finally:
+        store.close()
+    click.echo(f"re-queued {n} deliveries")

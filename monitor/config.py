@@ -1,0 +1,417 @@
+"""The three YAML files of a config directory, validated (pydantic) and compiled.
+
+``load_config(directory)`` returns a :class:`Config` or raises :class:`ConfigError` listing every
+problem as ``config/rules.yaml:14:5: rules[2].published_within: invalid duration …``. Nothing is
+accepted silently: unknown keys, unknown channels, unknown aliases and invalid rules are errors.
+Secrets are never read from the YAML itself; channels name an environment variable or a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import typing
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from monitor import yamlfile
+from monitor.errors import ConfigError
+from monitor.rules import RuleError, RuleSet, compile_rules
+from monitor.units import parse_duration, parse_size
+
+
+def _duration(value: object) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise PydanticCustomError("duration", str(exc)) from None
+
+
+def _size(value: object) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise PydanticCustomError("size", str(exc)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ByteSize = Annotated[int, BeforeValidator(_size)]
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PollSettings(_Model):
+    interval: Duration = timedelta(minutes=15)
+    jitter: Duration = timedelta(seconds=60)
+
+
+class NetworkSettings(_Model):
+    timeout: Duration = timedelta(seconds=30)  # whole request, start to last byte
+    connect_timeout: Duration = timedelta(seconds=10)
+    max_connections: int = Field(16, ge=1, le=512)
+    per_host: int = Field(2, ge=1, le=64)
+    max_feed_size: ByteSize = 5_000_000
+    max_page_size: ByteSize = 10_000_000
+    user_agent: str = "Rasad/0.1 (+https://github.com/rasad-monitor/rasad)"
+
+
+class ExtractionSettings(_Model):
+    workers: int | Literal["auto"] = "auto"
+    deadline: Duration = timedelta(seconds=30)
+    memory_limit: ByteSize = 1_000_000_000
+
+
+class DeliverySettings(_Model):
+    retry_base: Duration = timedelta(seconds=30)
+    retry_max: Duration = timedelta(hours=1)
+    max_attempts: int = Field(12, ge=1)
+
+
+def _secret_inline(data: Any, keys: tuple[str, ...], fix: str) -> Any:
+    if isinstance(data, dict):
+        for key in keys:
+            if key in data:
+                raise PydanticCustomError(
+                    "secret_inline", "secrets are never written in the config: use {fix}", {"fix": fix}
+                )
+    return data
+
+
+class EmailChannel(_Model):
+    type: Literal["email"]
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_password(cls, data: Any) -> Any:
+        return _secret_inline(data, ("password",), "password_env or password_file")
+
+
+class SlackChannel(_Model):
+    type: Literal["slack"]
+    webhook_url_env: str | None = None
+    webhook_url_file: Path | None = None
+    timeout: Duration = timedelta(seconds=15)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_url(cls, data: Any) -> Any:
+        return _secret_inline(data, ("webhook_url", "url"), "webhook_url_env or webhook_url_file")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SlackChannel:
+        if (self.webhook_url_env is None) == (self.webhook_url_file is None):
+            raise PydanticCustomError("webhook", "give exactly one of webhook_url_env or webhook_url_file")
+        return self
+
+
+class ConsoleChannel(_Model):
+    type: Literal["console"]
+
+
+ChannelConfig = Annotated[EmailChannel | SlackChannel | ConsoleChannel, Field(discriminator="type")]
+
+
+class Settings(_Model):
+    database: str | None = None  # default: sqlite in the state directory
+    state_dir: Path | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    poll: PollSettings = PollSettings()
+    network: NetworkSettings = NetworkSettings()
+    extraction: ExtractionSettings = ExtractionSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    channels: dict[str, ChannelConfig] = {}
+
+    @field_validator("database")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite://", "postgresql://", "postgresql+")):
+            raise PydanticCustomError(
+                "database", "unsupported database URL (use sqlite:///PATH or postgresql://…)"
+            )
+        return value
+
+
+class FeedConfig(_Model):
+    name: str = Field(min_length=1)
+    url: str
+    interval: Duration | None = None
+    tags: list[str] = []
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise PydanticCustomError(
+                "url", "invalid feed URL '{url}' (use http:// or https://)", {"url": value}
+            )
+        return value
+
+
+class FeedsFile(_Model):
+    feeds: list[FeedConfig] = Field(min_length=1)
+
+
+class RuleConfig(_Model):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    channels: list[str] = []
+    fields: list[Literal["title", "summary", "body", "url", "source"]] = ["title", "summary", "body"]
+    all: list[Any] | None = None
+    any: list[Any] | None = None
+    none: list[Any] | None = None
+    published_within: Duration | None = None
+    threshold: float = 0.0
+    enabled: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise PydanticCustomError(
+                "rule_id",
+                "invalid rule id '{id}' (use lower-case letters, digits, '-' and '_')",
+                {"id": value},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> RuleConfig:
+        if not (self.all or self.any):
+            raise PydanticCustomError("rule_empty", "a rule needs an 'all' or an 'any' list of terms")
+        return self
+
+
+class RulesFile(_Model):
+    aliases: dict[str, list[str]] = {}
+    rules: list[RuleConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config directory."""
+
+    directory: Path
+    settings: Settings
+    feeds: tuple[FeedConfig, ...]
+    rules: RulesFile
+    ruleset: RuleSet
+
+    def state_dir(self, environ: typing.Mapping[str, str] = os.environ) -> Path:
+        """Where the database lives by default: documented in the README."""
+        if self.settings.state_dir is not None:
+            return (self.directory / self.settings.state_dir).expanduser()
+        if environ.get("STATE_DIRECTORY"):  # set by systemd's StateDirectory=
+            return Path(environ["STATE_DIRECTORY"].split(":")[0])
+        base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "rasad"
+
+    def database_url(self, environ: typing.Mapping[str, str] = os.environ) -> str:
+        if environ.get("RASAD_DATABASE_URL"):
+            return environ["RASAD_DATABASE_URL"]
+        if self.settings.database:
+            return self.settings.database
+        return f"sqlite:///{self.state_dir(environ) / 'rasad.db'}"
+
+    def secret_path(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.directory / path
+
+
+FILES = ("rasad.yaml", "feeds.yaml", "rules.yaml")
+
+
+def default_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
+    """``$RASAD_CONFIG``, else systemd's ``$CONFIGURATION_DIRECTORY``, else the user's, else /etc/rasad."""
+    if environ.get("RASAD_CONFIG"):
+        return Path(environ["RASAD_CONFIG"])
+    if environ.get("CONFIGURATION_DIRECTORY"):
+        return Path(environ["CONFIGURATION_DIRECTORY"].split(":")[0])
+    base = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    user = base / "rasad"
+    return user if user.is_dir() else Path("/etc/rasad")
+
+
+def load_config(directory: Path, *, rules_file: Path | None = None) -> Config:
+    """Load and validate ``rasad.yaml``, ``feeds.yaml`` and ``rules.yaml`` from ``directory``."""
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise ConfigError(
+            [f"{yamlfile.display_name(directory)}: config directory not found"],
+            hint="pass --config DIR or set RASAD_CONFIG; the project's config/ holds examples",
+        )
+    settings = _validate(directory / "rasad.yaml", Settings, problems, optional=True)
+    feeds = _validate(directory / "feeds.yaml", FeedsFile, problems)
+    rules_path = rules_file or directory / "rules.yaml"
+    rules, ruleset = load_rules(rules_path, problems, channels=set(settings.channels) if settings else None)
+    if feeds is not None:
+        problems.extend(_duplicate_feeds(directory / "feeds.yaml", feeds))
+    if problems or settings is None or feeds is None or rules is None or ruleset is None:
+        raise ConfigError(problems, hint="fix the lines above; `rasad check-config` checks again")
+    return Config(directory, settings, tuple(feeds.feeds), rules, ruleset)
+
+
+def load_rules(
+    path: Path, problems: list[str], *, channels: set[str] | None = None
+) -> tuple[RulesFile | None, RuleSet | None]:
+    """Validate and compile a rules file; problems are appended, never raised."""
+    found: list[str] = []
+    try:
+        data, positions = yamlfile.load(path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None, None
+    rules = _validate_data(data, positions, RulesFile, found)
+    if rules is None:
+        problems.extend(found)
+        return None, None
+    try:
+        ruleset = compile_rules(rules.rules, rules.aliases)
+    except RuleError as exc:
+        problems.extend(positions.error(data, loc, msg) for loc, msg in exc.problems)
+        return rules, None
+    if channels is not None:
+        for i, rule in enumerate(rules.rules):
+            for j, channel in enumerate(rule.channels):
+                if channel not in channels:
+                    known = ", ".join(sorted(channels)) or "none configured in rasad.yaml"
+                    problems.append(
+                        positions.error(
+                            data, ("rules", i, "channels", j), f"unknown channel '{channel}' (known: {known})"
+                        )
+                    )
+    return rules, ruleset
+
+
+def load_rules_file(path: Path) -> RuleSet:
+    """Load a rules file alone (for ``rasad match --rules``): raises ConfigError."""
+    problems: list[str] = []
+    _, ruleset = load_rules(path, problems)
+    if problems or ruleset is None:
+        raise ConfigError(problems)
+    return ruleset
+
+
+def _validate(path: Path, model: type[Any], problems: list[str], *, optional: bool = False) -> Any:
+    if optional and not path.exists():
+        return model()
+    try:
+        data, positions = yamlfile.load(path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+    return _validate_data(data, positions, model, problems)
+
+
+def _validate_data(data: Any, positions: yamlfile.Positions, model: type[Any], problems: list[str]) -> Any:
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(positions.error(data, err["loc"], _message(err, model)))
+        return None
+
+
+def _message(err: Any, model: type[Any]) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        known = _known_keys(model, loc[:-1])
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else (f" (allowed: {', '.join(known)})" if known else "")
+        )
+        return f"unknown key '{key}'{hint}"
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind in {"literal_error", "union_tag_invalid"}:
+        return f"invalid value {err.get('input')!r}: {err['msg'].lower()}"
+    msg: str = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    if kind.startswith(("int_", "float_", "bool_", "string_", "list_", "dict_", "model_")):
+        msg = f"{msg[:1].lower()}{msg[1:]} (got {err.get('input')!r})"
+    return msg
+
+
+def _known_keys(model: type[Any], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at ``loc``, found by walking the model's annotations (best effort)."""
+    current: Any = model
+    for part in loc:
+        current = _descend(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _descend(tp: Any, part: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(part)
+        return _strip(field.annotation) if field else None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is list and isinstance(part, int):
+        return _strip(args[0])
+    if origin is dict and args:
+        return _strip(args[1])
+    for member in args:  # a union: the tag names the member
+        if isinstance(member, type) and issubclass(member, BaseModel) and (
+            member.__name__ == part
+            or getattr(member.model_fields.get("type"), "annotation", None) == Literal[part]
+        ):
+            return member
+    return None
+
+
+def _strip(tp: Any) -> Any:
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, __import__("types").UnionType) and len(args) == 1:
+        return _strip(args[0])
+    return tp
+
+
+def _duplicate_feeds(path: Path, feeds: FeedsFile) -> list[str]:
+    out, seen_names, seen_urls = [], set(), set()
+    name = yamlfile.display_name(path)
+    for i, feed in enumerate(feeds.feeds):
+        if feed.name in seen_names:
+            out.append(f"{name}: feeds[{i}].name: duplicate feed name '{feed.name}'")
+        if feed.url in seen_urls:
+            out.append(f"{name}: feeds[{i}].url: duplicate feed URL '{feed.url}'")
+        seen_names.add(feed.name)
+        seen_urls.add(feed.url)
+    return out

@@ -1,0 +1,208 @@
+"""``rasad run``: APScheduler wiring, signals and systemd notification; no business logic.
+
+One APScheduler 3 job per feed at its interval with jitter (``coalesce=True``, ``max_instances=1``),
+and a delivery loop woken after every poll that found matches (and every few seconds anyway).
+SIGHUP reloads the config; a broken config keeps the last good one running and logs where the
+error is. SIGTERM/SIGINT stop scheduling, let in-flight work finish within ``stop_timeout`` and
+return 0. Under systemd (``NOTIFY_SOCKET``) it sends READY=1, WATCHDOG=1 pings from the event loop
+(so a blocked loop is noticed) and STOPPING=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.config import Config, FeedConfig, load_config
+from monitor.errors import ConfigError
+from monitor.logs import event
+from monitor.runtime import Runtime, open_runtime
+from monitor.sdnotify import Notifier
+
+log = logging.getLogger("rasad.daemon")
+DELIVERY_PERIOD = 10.0  # seconds between delivery rounds when nothing wakes the loop earlier
+TRUNCATION_WARNING = 0.5  # a reload that loses more than half the rules is reported loudly
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        stop_timeout: float = 60.0,
+        notifier: Notifier | None = None,
+        reload: Callable[[], Config] | None = None,
+    ) -> None:
+        self.config = config
+        self.stop_timeout = stop_timeout
+        self.notifier = notifier or Notifier()
+        self._reload = reload or (lambda: load_config(config.directory))
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[object]] = set()
+        self.rt: Runtime | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+
+    # -- lifecycle
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        async with open_runtime(self.config) as rt:
+            self.rt = rt
+            released = await asyncio.to_thread(rt.store.release_claims, datetime.now(UTC))
+            self.scheduler = AsyncIOScheduler(timezone=UTC)
+            self._schedule(self.config.feeds)
+            self.scheduler.start()
+            delivery = asyncio.create_task(self._delivery_loop(), name="rasad-delivery")
+            watchdog = asyncio.create_task(self._watchdog(), name="rasad-watchdog")
+            event(
+                log,
+                "daemon.started",
+                feeds=len(self.config.feeds),
+                rules=len(self.config.ruleset),
+                channels=",".join(rt.channels),
+                resumed_deliveries=released,
+                database=_safe_url(rt.store.url),
+            )
+            self.notifier.notify("READY=1", f"STATUS=watching {len(self.config.feeds)} feeds")
+            await self._stop.wait()
+            self.notifier.notify("STOPPING=1")
+            event(log, "daemon.stopping", inflight=len(self._inflight))
+            self.scheduler.shutdown(wait=False)
+            self._wake.set()
+            pending = [*self._inflight, delivery]
+            _, not_done = await asyncio.wait(pending, timeout=self.stop_timeout)
+            for task in not_done:
+                task.cancel()
+            watchdog.cancel()
+            await asyncio.gather(*not_done, watchdog, return_exceptions=True)
+            event(log, "daemon.stopped", unfinished=len(not_done))
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        return 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- scheduling
+
+    def _schedule(self, feeds: tuple[FeedConfig, ...]) -> None:
+        assert self.scheduler is not None
+        poll = self.config.settings.poll
+        wanted = {f"feed:{f.name}": f for f in feeds if f.enabled}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        now = datetime.now(UTC)
+        for i, (job_id, feed) in enumerate(wanted.items()):
+            interval = (feed.interval or poll.interval).total_seconds()
+            kwargs = dict(
+                trigger="interval",
+                seconds=interval,
+                jitter=poll.jitter.total_seconds() or None,
+                id=job_id,
+                name=feed.name,
+                args=[feed.name],
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(interval),
+                replace_existing=True,
+            )
+            existing = self.scheduler.get_job(job_id)
+            if existing is None:
+                # first polls are staggered a little so a big feed list does not start in one burst
+                first = now + timedelta(seconds=min(i * 0.2, poll.jitter.total_seconds()))
+                self.scheduler.add_job(self._poll_job, next_run_time=first, **kwargs)
+            else:
+                existing.reschedule("interval", seconds=interval, jitter=poll.jitter.total_seconds() or None)
+
+    async def _poll_job(self, name: str) -> None:
+        feed = next((f for f in self.config.feeds if f.name == name), None)
+        if feed is None or self.rt is None or self._stop.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            report = await self.rt.pipeline.poll(feed, self.config.ruleset)
+            if report.matches:
+                self._wake.set()
+        finally:
+            self._inflight.discard(task)
+
+    async def _delivery_loop(self) -> None:
+        assert self.rt is not None
+        while True:
+            try:
+                await self.rt.deliver()
+            except Exception as exc:  # the store may be briefly unavailable: report, carry on
+                event(log, "delivery.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), DELIVERY_PERIOD)
+            if self._stop.is_set():
+                return
+
+    async def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_interval
+        if interval is None:
+            return
+        while True:
+            self.notifier.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    # -- reload
+
+    def reload(self) -> None:
+        """SIGHUP: load the config again; keep the running one if the new one is invalid."""
+        try:
+            new = self._reload()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                event(log, "config.invalid", logging.ERROR, problem=problem)
+            event(
+                log, "config.kept", logging.ERROR, reason="reload failed; the last good config keeps running"
+            )
+            return
+        old_rules = len(self.config.ruleset)
+        if old_rules and len(new.ruleset) < old_rules * TRUNCATION_WARNING:
+            event(
+                log,
+                "config.rules_dropped",
+                logging.ERROR,
+                before=old_rules,
+                after=len(new.ruleset),
+                hint="was rules.yaml saved truncated?",
+            )
+        if self.rt is not None and new.database_url() != self.config.database_url():
+            event(log, "config.restart_needed", logging.WARNING, reason="the database URL changed")
+        self.config = new
+        if self.rt is not None:
+            self.rt.config = new
+        if self.scheduler is not None:
+            self._schedule(new.feeds)
+        self.notifier.notify(f"STATUS=watching {len(new.feeds)} feeds")
+        event(log, "config.reloaded", feeds=len(new.feeds), rules=len(new.ruleset))
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def run(config_dir: Path, stop_timeout: float = 60.0) -> int:
+    return await Daemon(load_config(config_dir), stop_timeout=stop_timeout).run()

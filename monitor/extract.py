@@ -1,0 +1,48 @@
+"""Article page HTML → title, body and date, with trafilatura (pure; runs in worker processes).
+
+Comments are excluded, trafilatura's process-wide ``deduplicate`` cache is off (it would blank a
+second article that shares paragraphs with an earlier one), and metadata is on for the title and
+date. Returns None when no main text is found; the pipeline then falls back to the feed's summary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import trafilatura
+
+from monitor.model import Extracted
+
+
+def extract_page(page: bytes, url: str) -> Extracted | None:
+    doc = trafilatura.bare_extraction(
+        page,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+        with_metadata=True,
+        favor_precision=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    if doc is None:
+        return None
+    body = (getattr(doc, "text", None) or "").strip()
+    if not body:
+        return None
+    return Extracted(
+        title=(getattr(doc, "title", None) or "").strip(),
+        body=body,
+        published=_date(getattr(doc, "date", None)),
+    )
+
+
+def _date(value: str | None) -> datetime | None:
+    """trafilatura gives ``YYYY-MM-DD``; a page date without a time is taken as midnight UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

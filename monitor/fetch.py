@@ -1,0 +1,190 @@
+"""The only HTTP in Rasad: one shared ``httpx.AsyncClient``, caps, conditional GET, size limits.
+
+``Fetcher.get(url, max_size=…, etag=…, last_modified=…)`` returns a :class:`Response` or raises
+:class:`FetchError`; every httpx exception is translated here and nowhere else. Limits: a global
+concurrency cap, a per-host cap (politeness), a connect timeout, a total deadline per request, and a
+cap on the decoded body size enforced while streaming. The transport is injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.errors import FetchError
+
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # after redirects
+    status: int
+    headers: dict[str, str]  # lower-case names
+    content: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 30.0  # whole request
+    connect_timeout: float = 10.0
+    max_connections: int = 16
+    per_host: int = 2
+    user_agent: str = "Rasad/0.1"
+
+
+class Fetcher:
+    """Owns the HTTP client. Use as ``async with Fetcher(limits) as fetcher``."""
+
+    def __init__(self, limits: Limits, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.limits = limits
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=limits.max_connections, max_keepalive_connections=limits.max_connections
+            ),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=transport,
+            trust_env=False,  # a proxy from the environment must not silently reroute monitoring traffic
+        )
+        self._global = asyncio.Semaphore(limits.max_connections)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _host(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.limits.per_host)
+        return self._hosts[host]
+
+    async def get(
+        self,
+        url: str,
+        *,
+        max_size: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "*/*",
+    ) -> Response:
+        """GET ``url``. 304 is a normal answer when validators are given; other 4xx/5xx raise."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with self._global, self._host(url):
+            try:
+                async with asyncio.timeout(self.limits.timeout):
+                    return await self._get(url, headers, max_size)
+            except TimeoutError:
+                raise FetchError(f"{url}: no complete answer within {self.limits.timeout:g}s") from None
+            except httpx.TooManyRedirects:
+                raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", temporary=False) from None
+            except httpx.TimeoutException:
+                raise FetchError(f"{url}: timed out") from None
+            except httpx.ConnectError as exc:
+                raise FetchError(f"{url}: cannot connect: {_reason(exc)}") from None
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"{url}: invalid URL: {exc}", temporary=False) from None
+            except httpx.UnsupportedProtocol:
+                raise FetchError(f"{url}: only http and https are fetched", temporary=False) from None
+            except httpx.DecodingError as exc:
+                raise FetchError(f"{url}: cannot decode the response: {_reason(exc)}") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
+
+    async def _get(self, url: str, headers: dict[str, str], max_size: int) -> Response:
+        async with self._client.stream("GET", url, headers=headers) as resp:
+            status = resp.status_code
+            if status >= 400:
+                raise _status_error(url, resp)
+            chunks, size = [], 0
+            if status != 304:
+                declared = resp.headers.get("content-length")
+                if (
+                    declared
+                    and declared.isdigit()
+                    and int(declared) > max_size
+                    and not resp.headers.get("content-encoding")
+                ):
+                    raise FetchError(
+                        f"{url}: response of {int(declared)} bytes exceeds the {max_size}-byte cap"
+                    )
+                async for chunk in resp.aiter_bytes():  # decoded bytes: the cap applies after decompression
+                    size += len(chunk)
+                    if size > max_size:
+                        raise FetchError(f"{url}: response exceeds the {max_size}-byte cap")
+                    chunks.append(chunk)
+            return Response(
+                url=str(resp.url),
+                status=status,
+                headers={k.lower(): v for k, v in resp.headers.items()},
+                content=b"".join(chunks),
+            )
+
+
+def _status_error(url: str, resp: httpx.Response) -> FetchError:
+    status = resp.status_code
+    retry_after = parse_retry_after(resp.headers.get("retry-after"), time.time())
+    temporary = status in (408, 425, 429) or status >= 500
+    reason = resp.reason_phrase or ""
+    return FetchError(
+        f"{url}: HTTP {status} {reason}".rstrip(), status=status, temporary=temporary, retry_after=retry_after
+    )
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def http_date(when: datetime) -> str:
+    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)

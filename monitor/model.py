@@ -1,0 +1,95 @@
+"""Frozen value types shared by every pipeline step.
+
+They carry data only: no I/O, no behaviour beyond trivial derived properties. Datetimes are always
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FieldName = Literal["title", "summary", "body", "url", "source"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed, normalised from whatever RSS/Atom dialect the feed speaks."""
+
+    key: str  # stable identity: the GUID, else the canonical URL
+    url: str
+    title: str
+    summary: str
+    published: datetime | None
+    source: str | None = None  # the outlet named by the entry (<source>), for aggregator feeds
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What extraction found on an article page."""
+
+    title: str
+    body: str
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as the matcher sees it."""
+
+    key: str
+    url: str
+    source: str  # the feed's name: the outlet
+    title: str
+    summary: str
+    body: str
+    published: datetime | None
+    # "trafilatura", or "fallback: <why>" when the body is the feed's title and summary
+    extraction: str = "trafilatura"
+
+    def field_text(self, name: FieldName) -> str:
+        return str(getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """One occurrence of a rule term in an article field."""
+
+    term: str  # the term as the rule wrote it
+    field: FieldName
+    position: int  # token index within the field
+    text: str  # the original text that matched, as written in the article
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An article that satisfied a rule, with the evidence."""
+
+    rule_id: str
+    score: float
+    hits: tuple[TermHit, ...]
+
+    @property
+    def terms(self) -> list[str]:
+        """Distinct matched terms in order of first appearance."""
+        return list(dict.fromkeys(h.term for h in self.hits))
+
+    @property
+    def fields(self) -> list[str]:
+        return list(dict.fromkeys(h.field for h in self.hits))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReport:
+    """The outcome of polling one feed once: one structured log line, one row of state."""
+
+    feed: str
+    status: Literal["ok", "not_modified", "error"]
+    items: int = 0
+    new: int = 0
+    matched: int = 0
+    fallbacks: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    matches: tuple[tuple[str, str], ...] = field(default=())  # (article key, rule id)

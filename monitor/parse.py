@@ -1,0 +1,104 @@
+"""Feed bytes → :class:`FeedItem` list (pure).
+
+feedparser is only ever given bytes wrapped in ``io.BytesIO`` (a string may be read as a path or
+fetched as a URL), with the HTTP headers so the declared charset (windows-1256 exists) is honoured.
+DOCTYPE and ENTITY declarations are removed first so no entity expansion can happen. An HTML page
+with no entries is an error, not an empty feed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import io
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+
+from monitor.errors import ParseError
+from monitor.model import FeedItem
+from monitor.urls import canonical_url
+
+# An internal DTD subset can declare entities; drop the whole DOCTYPE (and any stray ENTITY).
+_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[(?:[^\]]|\](?!\s*>))*\])*?>", re.IGNORECASE | re.DOTALL)
+_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE)
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
+)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def strip_declarations(content: bytes) -> bytes:
+    """Remove DOCTYPE (with its internal subset) and ENTITY declarations."""
+    return _ENTITY.sub(b"", _DOCTYPE.sub(b"", content))
+
+
+def looks_like_html(content: bytes, content_type: str = "") -> bool:
+    return content_type.startswith("text/html") or bool(_HTML_START.match(content[:4096]))
+
+
+def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> list[FeedItem]:
+    """Parse a feed. Raises ParseError when the bytes are not a feed at all."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    content_type = headers.get("content-type", "")
+    is_html = looks_like_html(content, content_type)
+    cleaned = strip_declarations(content)
+    response_headers = {"content-location": url}
+    if "content-type" in headers:
+        response_headers["content-type"] = headers["content-type"]
+    parsed: Any = feedparser.parse(io.BytesIO(cleaned), response_headers=response_headers)
+    entries = parsed.entries
+    if not entries:
+        if is_html:
+            raise ParseError(f"{url}: not a feed: the server sent an HTML page", hint="check the feed URL")
+        if parsed.bozo and not isinstance(parsed.bozo_exception, feedparser.CharacterEncodingOverride):
+            raise ParseError(f"{url}: malformed feed: {_reason(parsed.bozo_exception)}")
+    host = (urlsplit(url).hostname or "").lower()
+    return [item for e in entries if (item := _item(e, host)) is not None]
+
+
+def _item(entry: Any, host: str) -> FeedItem | None:
+    link = str(entry.get("link") or "").strip()
+    guid = str(entry.get("id") or "").strip()
+    title = text_of(entry.get("title") or "")
+    summary = text_of(entry.get("summary") or "")
+    if guid:
+        # A GUID that is not a URL or URN may be a bare number, unique only within its site.
+        key = guid if re.match(r"^[a-z][a-z0-9+.-]*:", guid, re.I) else f"{host}:{guid}"
+        if key.startswith(("http://", "https://")):
+            key = canonical_url(key)
+    elif link:
+        key = canonical_url(link)
+    else:
+        return None  # nothing stable to recognise it by next time
+    published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    source = entry.get("source") or {}
+    outlet = text_of(source.get("title") or "") if isinstance(source, dict) else ""
+    if link.startswith(("http://", "https://")):
+        link = canonical_url(link)
+    return FeedItem(
+        key=key, url=link or guid, title=title, summary=summary, published=published, source=outlet or None
+    )
+
+
+def _date(parsed: Any) -> datetime | None:
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def text_of(fragment: str) -> str:
+    """Plain text of an HTML fragment from a feed, whitespace folded."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+def _reason(exc: object) -> str:
+    return str(getattr(exc, "getMessage", lambda: exc)()).splitlines()[0] if exc else "unknown error"

@@ -1,0 +1,170 @@
+"""Poll one feed end to end; the only orchestrator of the pipeline steps.
+
+fetch feed (conditional) → parse → drop known keys → fetch + extract each new article (worker
+processes) → match → store article, matches and pending deliveries in one transaction. One feed's
+failure is that feed's :class:`FeedReport`, stored on the feed, never an exception for the batch.
+Alerts are not sent here: the outbox does that apart, so a failing channel never fails ingestion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from monitor.config import FeedConfig
+from monitor.errors import RasadError
+from monitor.fetch import Fetcher
+from monitor.logs import event
+from monitor.model import Article, Extracted, FeedItem, FeedReport
+from monitor.parse import parse_feed
+from monitor.rules import RuleSet, match
+from monitor.store import Store
+
+log = logging.getLogger("rasad.pipeline")
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+
+Extractor = Callable[[bytes, str], Awaitable[Extracted | None]]
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    fetcher: Fetcher
+    extract: Extractor  # page bytes, url → Extracted; runs in a worker process
+    max_feed_size: int
+    max_page_size: int
+    clock: Callable[[], datetime]
+
+    async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
+        """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
+        start = time.monotonic()
+        now = self.clock()
+        report: FeedReport
+        etag = last_modified = None
+        try:
+            state = await asyncio.to_thread(self.store.feed_state, feed.name)
+            resp = await self.fetcher.get(
+                feed.url,
+                max_size=self.max_feed_size,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                accept=FEED_ACCEPT,
+            )
+            if resp.not_modified:
+                report = FeedReport(feed.name, "not_modified")
+            else:
+                etag, last_modified = resp.etag, resp.last_modified
+                items = parse_feed(resp.content, url=resp.url, headers=resp.headers)
+                report = await self._new_items(feed, items, ruleset, now)
+        except RasadError as exc:
+            report = FeedReport(feed.name, "error", error=str(exc))
+        except Exception as exc:  # a bug must not stop the other feeds; it is logged with its traceback
+            log.exception("feed.crashed feed=%s", feed.name)
+            report = FeedReport(feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}")
+        report = replace(report, seconds=round(time.monotonic() - start, 3))
+        try:
+            await asyncio.to_thread(
+                self.store.record_poll, report, now, etag=etag, last_modified=last_modified
+            )
+        except RasadError as exc:
+            event(log, "feed.unrecorded", logging.ERROR, feed=feed.name, error=str(exc))
+        event(
+            log,
+            "feed.polled",
+            logging.WARNING if report.status == "error" else logging.INFO,
+            feed=feed.name,
+            status=report.status,
+            items=report.items,
+            new=report.new,
+            matched=report.matched,
+            fallbacks=report.fallbacks,
+            seconds=report.seconds,
+            error=report.error,
+        )
+        return report
+
+    async def _new_items(
+        self, feed: FeedConfig, items: list[FeedItem], ruleset: RuleSet, now: datetime
+    ) -> FeedReport:
+        unique = list({i.key: i for i in items}.values())
+        known = await asyncio.to_thread(self.store.known_keys, [i.key for i in unique])
+        new = [i for i in unique if i.key not in known]
+        results = await asyncio.gather(*(self._article(feed, item, ruleset, now) for item in new))
+        matches = tuple((key, rule) for key, rules, _ in results for rule in rules)
+        fallbacks = sum(1 for _, _, fell_back in results if fell_back)
+        return FeedReport(
+            feed.name,
+            "ok",
+            items=len(items),
+            new=len(new),
+            matched=len({k for k, _ in matches}),
+            fallbacks=fallbacks,
+            matches=matches,
+        )
+
+    async def _article(
+        self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
+    ) -> tuple[str, list[str], bool]:
+        article = await self.build_article(feed.name, item)
+        found = match(article, ruleset, now)
+        routed = [(m, ruleset.by_id[m.rule_id].channels) for m in found]
+        await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now)
+        for m in found:
+            event(
+                log,
+                "article.matched",
+                feed=feed.name,
+                rule=m.rule_id,
+                score=m.score,
+                url=article.url,
+                terms=",".join(m.terms[:8]),
+            )
+        return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
+
+    async def build_article(self, source: str, item: FeedItem) -> Article:
+        """Fetch and extract the page; on any failure fall back to the feed's title and summary."""
+        source = item.source or source
+        extracted: Extracted | None = None
+        why = "no article URL"
+        if item.url.startswith(("http://", "https://")):
+            try:
+                page = await self.fetcher.get(item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT)
+                if page.content_type not in HTML_TYPES:
+                    why = f"not an HTML page ({page.content_type})"
+                else:
+                    extracted = await self.extract(page.content, page.url)
+                    why = "no main text found on the page"
+            except RasadError as exc:
+                why = str(exc)
+        if extracted is None:
+            event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why)
+            return Article(
+                key=item.key,
+                url=item.url,
+                source=source,
+                title=item.title,
+                summary=item.summary,
+                body=item.summary,
+                published=item.published,
+                extraction=f"fallback: {why}",
+            )
+        return Article(
+            key=item.key,
+            url=item.url,
+            source=source,
+            title=item.title or extracted.title,
+            summary=item.summary,
+            body=extracted.body,
+            published=item.published or extracted.published,
+        )
+
+    async def cycle(self, feeds: Sequence[FeedConfig], ruleset: RuleSet) -> list[FeedReport]:
+        """Poll every enabled feed once, concurrently; the fetcher's caps bound the load."""
+        return list(await asyncio.gather(*(self.poll(f, ruleset) for f in feeds if f.enabled)))

@@ -1,0 +1,112 @@
+"""Part of the composition root: build the live objects from a :class:`Config` and tie them together.
+
+The store, the one HTTP client, the extraction worker pool, the pipeline, the alert channels and the
+outbox are created here, once, and closed here. ``rasad run``, ``rasad once`` and ``rasad demo`` all
+go through :func:`open_runtime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+import httpx
+
+from alerts.base import Channel
+from alerts.channels import build_channels
+from alerts.outbox import Outbox, RetryPolicy, Stats
+from monitor.config import Config
+from monitor.extract import extract_page
+from monitor.fetch import Fetcher, Limits
+from monitor.model import Extracted, FeedReport
+from monitor.pipeline import Pipeline
+from monitor.store import Store
+from monitor.workers import ProcessPool
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    fetcher: Fetcher
+    pool: ProcessPool
+    pipeline: Pipeline
+    channels: dict[str, Channel]
+    policy: RetryPolicy
+    clock: Callable[[], datetime]
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy)
+
+    async def cycle(self) -> list[FeedReport]:
+        await asyncio.to_thread(self.store.sync_feeds, [(f.name, f.url) for f in self.config.feeds])
+        return await self.pipeline.cycle(self.config.feeds, self.config.ruleset)
+
+    async def deliver(self) -> Stats:
+        return await self.outbox.deliver_due()
+
+    def rule_name(self, rule_id: str) -> str:
+        rule = self.config.ruleset.by_id.get(rule_id)
+        return rule.name if rule else rule_id
+
+
+def open_store(config: Config, environ: Mapping[str, str] = os.environ) -> Store:
+    store = Store(config.database_url(environ))
+    store.create()
+    return store
+
+
+@asynccontextmanager
+async def open_runtime(
+    config: Config,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    stdout: TextIO | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    transport: httpx.AsyncBaseTransport | None = None,
+    channels: dict[str, Channel] | None = None,
+) -> AsyncIterator[Runtime]:
+    s = config.settings
+    store = open_store(config, environ)
+    fetcher = Fetcher(
+        Limits(
+            timeout=s.network.timeout.total_seconds(),
+            connect_timeout=s.network.connect_timeout.total_seconds(),
+            max_connections=s.network.max_connections,
+            per_host=s.network.per_host,
+            user_agent=s.network.user_agent,
+        ),
+        transport=transport,
+    )
+    pool = ProcessPool(
+        None if s.extraction.workers == "auto" else s.extraction.workers,
+        deadline=s.extraction.deadline.total_seconds(),
+        memory_limit=s.extraction.memory_limit,
+    )
+
+    async def extract(page: bytes, url: str) -> Extracted | None:
+        result: Extracted | None = await pool.run(extract_page, page, url)
+        return result
+
+    pipeline = Pipeline(store, fetcher, extract, s.network.max_feed_size, s.network.max_page_size, clock)
+    chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
+    policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
+    rt = Runtime(config, store, fetcher, pool, pipeline, chans, policy, clock)
+    try:
+        yield rt
+    finally:
+        for ch in chans.values():
+            await ch.aclose()
+        await fetcher.aclose()
+        pool.close()
+        store.close()

@@ -1,0 +1,111 @@
+"""Text the CLI prints: matches with highlighted snippets, feed health, deliveries (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from monitor.model import Article, Match
+from monitor.snippet import Segment, snippet
+from monitor.store import Delivery, FeedStatus, StoredMatch
+
+BOLD_YELLOW, RESET = "\x1b[1;33m", "\x1b[0m"
+
+
+def highlight(segs: Sequence[Segment], color: bool) -> str:
+    left, right = (BOLD_YELLOW, RESET) if color else ("«", "»")
+    return "".join(f"{left}{t}{right}" if m else t for t, m in segs).strip()
+
+
+def when(dt: datetime | None, now: datetime | None = None) -> str:
+    if dt is None:
+        return "never"
+    text = dt.strftime("%Y-%m-%d %H:%M UTC")
+    if now is not None:
+        secs = int((now - dt).total_seconds())
+        ago = (
+            f"{secs}s"
+            if secs < 120
+            else f"{secs // 60}m"
+            if secs < 7200
+            else f"{secs // 3600}h"
+            if secs < 172800
+            else f"{secs // 86400}d"
+        )
+        text += f" ({ago} ago)"
+    return text
+
+
+def format_article_matches(
+    article: Article,
+    matches: Sequence[Match],
+    *,
+    index: int | None = None,
+    color: bool = False,
+    extra: str = "",
+) -> str:
+    head = f"[{index}] " if index is not None else ""
+    lines = [
+        f"{head}{article.title}",
+        f"    {article.source} · {when(article.published)} · {article.url}{extra}",
+    ]
+    if article.extraction != "trafilatura":
+        lines.append(f"    (body is the feed summary: {article.extraction})")
+    for m in matches:
+        lines.append(f"    ✓ {m.rule_id} (score {m.score:g}): {'، '.join(m.terms)}")
+        lines.append(f"      {highlight(snippet(article, m.hits), color)}")
+    return "\n".join(lines) + "\n"
+
+
+def format_match(stored: Sequence[StoredMatch], *, index: int | None = None, color: bool = False) -> str:
+    """All matches of one stored article."""
+    article = stored[0].article
+    ms = [Match(s.rule_id, s.score, s.hits) for s in stored]
+    deliveries = sorted({f"{c}:{st}" for s in stored for c, st in s.deliveries})
+    extra = f"\n    alerts: {', '.join(deliveries)}" if deliveries else ""
+    return format_article_matches(article, ms, index=index, color=color, extra=extra)
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def format_feeds(feeds: Sequence[FeedStatus], now: datetime) -> str:
+    rows = [
+        (
+            f.name,
+            f.status or "never polled",
+            when(f.last_polled_at, now),
+            str(f.error_count),
+            str(f.items),
+            str(f.matches),
+            (f.last_error or "")[:100],
+        )
+        for f in feeds
+    ]
+    return table(rows, ("FEED", "STATUS", "LAST POLL", "ERRORS", "ITEMS", "MATCHES", "LAST ERROR"))
+
+
+def format_deliveries(deliveries: Sequence[Delivery], now: datetime) -> str:
+    if not deliveries:
+        return "no pending or dead-lettered deliveries\n"
+    rows = [
+        (
+            str(d.id),
+            d.channel,
+            d.status,
+            str(d.attempts),
+            when(d.next_attempt_at, None) if d.status != "dead" else "-",
+            d.match.rule_id,
+            d.match.article.title[:50],
+            (d.last_error or "")[:80],
+        )
+        for d in deliveries
+    ]
+    return table(
+        rows, ("ID", "CHANNEL", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "RULE", "ARTICLE", "LAST ERROR")
+    )

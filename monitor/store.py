@@ -1,0 +1,530 @@
+"""Storage: SQLModel tables and the queries the pipeline, the deliverer and the CLI need.
+
+The tables never leave this module: callers get frozen dataclasses. SQLite is the embedded default
+(WAL, ``synchronous=FULL``, a busy timeout, write transactions opened with ``BEGIN IMMEDIATE`` so two
+writers never deadlock on a lock upgrade); a ``postgresql://`` URL runs the same code.
+
+Invariants the rest of Rasad relies on:
+- an article key is stored once; a stored key is never fetched again;
+- a match is unique per (article, rule) and a delivery per (match, channel);
+- a match and its pending deliveries are written in one transaction;
+- a delivery is claimed (attempts + 1, leased) before it is sent and marked sent after, so a crash
+  can cause at most a resend of the same message, never a loss.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from monitor.errors import StoreError
+from monitor.model import Article, FeedReport, Match, TermHit
+
+
+class _UTC(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python; naive UTC in SQLite, timestamptz in PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(_UTC(), nullable=nullable))
+
+
+class FeedRow(SQLModel, table=True):
+    __tablename__ = "feeds"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_status: str | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    error_count: int = 0
+
+
+class ArticleRow(SQLModel, table=True):
+    __tablename__ = "articles"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    source: str  # the outlet: the feed's name, or the entry's own <source>
+    url: str
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime | None = _ts()
+    fetched_at: datetime = _ts(nullable=False)
+    extraction: str
+
+
+class MatchRow(SQLModel, table=True):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("article_id", "rule_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    rule_id: str = Field(index=True)
+    score: float
+    explanation: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of term hits
+    created_at: datetime = _ts(nullable=False)
+
+
+class DeliveryRow(SQLModel, table=True):
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("match_id", "channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    channel: str
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False)
+
+
+# ---------------------------------------------------------------- what callers get
+
+
+@dataclass(frozen=True)
+class FeedState:
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    name: str
+    url: str
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    status: str | None
+    error_count: int
+    last_error: str | None
+    items: int
+    matches: int
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    match_id: int
+    rule_id: str
+    score: float
+    hits: tuple[TermHit, ...]
+    created_at: datetime
+    article: Article
+    deliveries: tuple[tuple[str, str], ...]  # (channel, status)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    match: StoredMatch
+
+
+def _hits_json(hits: Sequence[TermHit]) -> str:
+    return json.dumps(
+        [{"term": h.term, "field": h.field, "position": h.position, "text": h.text} for h in hits],
+        ensure_ascii=False,
+    )
+
+
+def _hits(text: str) -> tuple[TermHit, ...]:
+    return tuple(TermHit(h["term"], h["field"], h["position"], h["text"]) for h in json.loads(text))
+
+
+# ---------------------------------------------------------------- the store
+
+
+class Store:
+    """All database access. Thread-safe; one instance per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except Exception as exc:  # SQLAlchemy's URL parser raises several kinds
+            raise StoreError(f"invalid database URL: {exc}") from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(parsed, pool_pre_ping=self.dialect != "sqlite")
+        except ImportError as exc:
+            raise StoreError(
+                f"no driver for {self.dialect}: {exc}", hint="pip install 'rasad[postgres]'"
+            ) from None
+        if self.dialect == "sqlite":
+            _sqlite_pragmas(self.engine)
+        self._writer = self.engine.execution_options(rasad_write=True)
+
+    def create(self) -> None:
+        """Create missing tables (idempotent)."""
+        with self._errors("create tables"):
+            SQLModel.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
+        except DBAPIError as exc:
+            raise StoreError(f"cannot {doing}: {_first_line(exc)}") from None
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[Session]:
+        with self._errors(doing), Session(self._writer, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def _read(self, doing: str) -> Iterator[Session]:
+        with self._errors(doing), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # -- feeds
+
+    def sync_feeds(self, feeds: Iterable[tuple[str, str]]) -> None:
+        """Make sure a row exists for every configured (name, url); a changed URL resets validators."""
+        with self._write("sync feeds") as s:
+            rows = {r.name: r for r in s.exec(select(FeedRow))}
+            for name, url in feeds:
+                row = rows.get(name)
+                if row is None:
+                    s.add(FeedRow(name=name, url=url))
+                elif row.url != url:
+                    row.url, row.etag, row.last_modified = url, None, None
+                    s.add(row)
+
+    def feed_state(self, name: str) -> FeedState:
+        with self._read("read feed state") as s:
+            row = s.exec(select(FeedRow).where(FeedRow.name == name)).first()
+            return FeedState(row.etag, row.last_modified) if row else FeedState(None, None)
+
+    def record_poll(
+        self,
+        report: FeedReport,
+        now: datetime,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Store a poll's outcome on the feed: validators on success, the error and its count on failure."""
+        with self._write("record poll") as s:
+            row = s.exec(select(FeedRow).where(FeedRow.name == report.feed)).one()
+            row.last_polled_at = now
+            row.last_status = report.status
+            if report.status == "error":
+                row.error_count += 1
+                row.last_error = report.error
+            else:
+                row.error_count = 0
+                row.last_error = None
+                row.last_success_at = now
+                if report.status == "ok":
+                    row.etag, row.last_modified = etag, last_modified
+            s.add(row)
+
+    def feeds(self) -> list[FeedStatus]:
+        with self._read("list feeds") as s:
+            items = dict(
+                s.exec(select(ArticleRow.feed_id, func.count()).group_by(col(ArticleRow.feed_id))).all()
+            )
+            matched = dict(
+                s.exec(
+                    select(ArticleRow.feed_id, func.count(col(MatchRow.id)))
+                    .join(MatchRow, col(MatchRow.article_id) == col(ArticleRow.id))
+                    .group_by(col(ArticleRow.feed_id))
+                ).all()
+            )
+            return [
+                FeedStatus(
+                    r.name,
+                    r.url,
+                    r.last_polled_at,
+                    r.last_success_at,
+                    r.last_status,
+                    r.error_count,
+                    r.last_error,
+                    items.get(r.id or 0, 0),
+                    matched.get(r.id or 0, 0),
+                )
+                for r in s.exec(select(FeedRow).order_by(col(FeedRow.name)))
+            ]
+
+    # -- articles and matches
+
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are stored already (and must not be fetched again)."""
+        found: set[str] = set()
+        with self._read("look up articles") as s:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i : i + 500])
+                found.update(s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all())
+        return found
+
+    def save_article(
+        self,
+        feed: str,
+        article: Article,
+        matches: Sequence[tuple[Match, Sequence[str]]],
+        now: datetime,
+    ) -> list[int]:
+        """Store an article, its matches and one pending delivery per (match, channel), atomically.
+
+        Returns the new match ids; an article already stored is left as it is and returns [].
+        """
+        try:
+            with self._write("store article") as s:
+                feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
+                assert feed_id is not None
+                row = ArticleRow(
+                    key=article.key,
+                    feed_id=feed_id,
+                    source=article.source,
+                    url=article.url,
+                    title=article.title,
+                    summary=article.summary,
+                    body=article.body,
+                    published_at=article.published,
+                    fetched_at=now,
+                    extraction=article.extraction,
+                )
+                s.add(row)
+                s.flush()
+                assert row.id is not None
+                ids = []
+                for m, channels in matches:
+                    mrow = MatchRow(
+                        article_id=row.id,
+                        rule_id=m.rule_id,
+                        score=m.score,
+                        explanation=_hits_json(m.hits),
+                        created_at=now,
+                    )
+                    s.add(mrow)
+                    s.flush()
+                    assert mrow.id is not None
+                    ids.append(mrow.id)
+                    for channel in dict.fromkeys(channels):
+                        s.add(
+                            DeliveryRow(
+                                match_id=mrow.id, channel=channel, next_attempt_at=now, created_at=now
+                            )
+                        )
+                return ids
+        except IntegrityError:
+            return []
+
+    def matches(self, *, since: datetime | None = None, rule: str | None = None) -> list[StoredMatch]:
+        with self._read("list matches") as s:
+            q = (
+                select(MatchRow, ArticleRow, FeedRow)
+                .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+                .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
+            )
+            if since is not None:
+                q = q.where(col(MatchRow.created_at) >= since)
+            if rule is not None:
+                q = q.where(MatchRow.rule_id == rule)
+            rows = s.exec(q.order_by(col(MatchRow.created_at), col(MatchRow.id))).all()
+            deliveries: dict[int, list[tuple[str, str]]] = {}
+            ids = [m.id for m, _, _ in rows]
+            for i in range(0, len(ids), 500):
+                for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(ids[i : i + 500]))):
+                    deliveries.setdefault(d.match_id, []).append((d.channel, d.status))
+            return [_stored(m, a, f, deliveries.get(m.id or 0, [])) for m, a, f in rows]
+
+    # -- deliveries
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+        """Pending deliveries due at ``now``, claimed: attempts + 1 and leased until ``now + lease``.
+
+        A claim is written before the send, so a crash mid-send makes the delivery due again when its
+        lease runs out (resent with the same idempotency key), never lost.
+        """
+        with self._write("claim deliveries") as s:
+            rows = s.exec(
+                select(DeliveryRow)
+                .where(col(DeliveryRow.status).in_(("pending", "sending")))
+                .where(col(DeliveryRow.next_attempt_at) <= now)
+                .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.status = "sending"
+                row.attempts += 1
+                row.next_attempt_at = now + lease
+                s.add(row)
+            s.flush()
+            return [self._delivery(s, row) for row in rows]
+
+    def _delivery(self, s: Session, row: DeliveryRow) -> Delivery:
+        m = s.get(MatchRow, row.match_id)
+        assert m is not None
+        a = s.get(ArticleRow, m.article_id)
+        assert a is not None
+        f = s.get(FeedRow, a.feed_id)
+        assert f is not None and row.id is not None
+        return Delivery(
+            row.id,
+            row.channel,
+            row.status,
+            row.attempts,
+            row.next_attempt_at,
+            row.last_error,
+            _stored(m, a, f, []),
+        )
+
+    def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        with self._write("record delivery") as s:
+            row = s.get(DeliveryRow, delivery_id)
+            if row is not None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+                s.add(row)
+
+    def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: due again at ``retry_at``, or dead-lettered when that is None."""
+        with self._write("record delivery failure") as s:
+            row = s.get(DeliveryRow, delivery_id)
+            if row is not None:
+                row.last_error = error
+                if retry_at is None:
+                    row.status = "dead"
+                else:
+                    row.status, row.next_attempt_at = "pending", retry_at
+                s.add(row)
+
+    def release_claims(self, now: datetime) -> int:
+        """At start-up: deliveries a previous process claimed but never finished are due now."""
+        with self._write("release claims") as s:
+            rows = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sending")).all()
+            for row in rows:
+                row.status, row.next_attempt_at = "pending", now
+                s.add(row)
+            return len(rows)
+
+    def deliveries(self, statuses: Sequence[str] = ("pending", "sending", "dead")) -> list[Delivery]:
+        with self._read("list deliveries") as s:
+            rows = s.exec(
+                select(DeliveryRow).where(col(DeliveryRow.status).in_(statuses)).order_by(col(DeliveryRow.id))
+            ).all()
+            return [self._delivery(s, r) for r in rows]
+
+    def retry(self, now: datetime, ids: Sequence[int] = (), all_dead: bool = False) -> int:
+        """Re-queue deliveries (dead or pending) to be sent now. Returns how many were re-queued."""
+        with self._write("re-queue deliveries") as s:
+            q = select(DeliveryRow).where(col(DeliveryRow.status).in_(("dead", "pending")))
+            if not all_dead:
+                q = q.where(col(DeliveryRow.id).in_(list(ids)))
+            else:
+                q = q.where(DeliveryRow.status == "dead")
+            rows = s.exec(q).all()
+            for row in rows:
+                row.status, row.next_attempt_at, row.attempts = "pending", now, 0
+                s.add(row)
+            return len(rows)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table and deliveries per status (for `rasad status` and tests)."""
+        with self._read("count rows") as s:
+            out = {
+                "feeds": s.exec(select(func.count()).select_from(FeedRow)).one(),
+                "articles": s.exec(select(func.count()).select_from(ArticleRow)).one(),
+                "matches": s.exec(select(func.count()).select_from(MatchRow)).one(),
+            }
+            for status, n in s.exec(
+                select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
+            ):
+                out[f"deliveries_{status}"] = n
+            return out
+
+
+def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, str]]) -> StoredMatch:
+    assert m.id is not None
+    article = Article(
+        key=a.key,
+        url=a.url,
+        source=a.source,
+        title=a.title,
+        summary=a.summary,
+        body=a.body,
+        published=a.published_at,
+        extraction=a.extraction,
+    )
+    return StoredMatch(
+        m.id, m.rule_id, m.score, _hits(m.explanation), m.created_at, article, tuple(deliveries)
+    )
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("rasad_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).strip().splitlines()[0]
+
+
+def _hint(exc: SQLAlchemyError) -> str | None:
+    text = _first_line(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "another process holds the database; it is retried"
+    if "unable to open" in text or "readonly" in text or "read-only" in text:
+        return "check that the state directory exists and is writable by the rasad user"
+    if "disk" in text and "full" in text:
+        return "free disk space; Rasad carries on when it can write again"
+    if "connection" in text or "could not connect" in text:
+        return "check the database URL and that the server is running"
+    return None

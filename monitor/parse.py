@@ -52,14 +52,16 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
     parsed: Any = feedparser.parse(io.BytesIO(cleaned), response_headers=response_headers)
-    entries = parsed.entries
-    if not entries:
+    host = (urlsplit(url).hostname or "").lower()
+    items = [item for e in parsed.entries if (item := _item(e, host)) is not None]
+    if not items:
         if is_html:
             raise ParseError(f"{url}: not a feed: the server sent an HTML page", hint="check the feed URL")
-        if parsed.bozo and not isinstance(parsed.bozo_exception, feedparser.CharacterEncodingOverride):
-            raise ParseError(f"{url}: malformed feed: {_reason(parsed.bozo_exception)}")
-    host = (urlsplit(url).hostname or "").lower()
-    return [item for e in entries if (item := _item(e, host)) is not None]
+        harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+        if not parsed.version or (parsed.bozo and not isinstance(parsed.bozo_exception, harmless)):
+            reason = _reason(parsed.bozo_exception) if parsed.bozo else "no RSS or Atom root element"
+            raise ParseError(f"{url}: malformed feed: {reason}")
+    return items
 
 
 def _item(entry: Any, host: str) -> FeedItem | None:

@@ -15,6 +15,7 @@ every term, so its cost grows with the article, not with the number of rules.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -143,8 +144,11 @@ class _Compiler:
             if cond.startswith("@"):
                 name = cond[1:]
                 if name not in self.aliases:
-                    known = ", ".join(sorted(self.aliases)) or "none defined"
-                    self.problems.append((loc, f"unknown alias '{cond}' (known: {known})"))
+                    close = difflib.get_close_matches(name, list(self.aliases), n=1)
+                    known = f"did you mean '@{close[0]}'?" if close else "known: " + (
+                        ", ".join(sorted(self.aliases)) or "none defined"
+                    )
+                    self.problems.append((loc, f"unknown alias '{cond}' ({known})"))
                     return None
                 ids = [self.term(t, ("aliases", name, i)) for i, t in enumerate(self.aliases[name])]
                 return _Leaf(tuple(i for i in ids if i is not None))

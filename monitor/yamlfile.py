@@ -39,15 +39,18 @@ class Positions:
         """
         path: list[str | int] = []
         node = data
-        for part in loc:
+        for i, part in enumerate(loc):
             in_dict = isinstance(node, dict) and part in node
             in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
             if in_dict or in_list:
                 node = node[part]
                 path.append(part)
-            elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
+            elif isinstance(node, dict) and node.get("type") == part:
+                continue  # a discriminated union's tag
+            elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
                 # a missing key: point at its parent, but name it
                 return format_path([*path, part]), self._nearest(tuple(path))
+            # otherwise a union tag pydantic put in the location: not part of the YAML path
         return format_path(path), self._nearest(tuple(path))
 
     def _nearest(self, path: PathT) -> tuple[int, int]:
@@ -107,6 +110,9 @@ def load(path: Path) -> tuple[Any, Positions]:
 
 
 def _plain(node: Any, path: PathT, positions: Positions) -> Any:
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if tag and isinstance(node, CommentedMap | CommentedSeq):
+        return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key, value in node.items():

@@ -1,0 +1,246 @@
+"""Real parts on 127.0.0.1: the seed news site (with misbehaving routes), an SMTP server
+(aiosmtpd), a Slack stand-in, a temporary SQLite store, and PostgreSQL when a URL is given."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from monitor.site import Site, send
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_STEMS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", help="rewrite golden files from current output")
+
+
+@pytest.fixture
+def regen(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))
+
+
+# ---------------------------------------------------------------- the news site
+
+
+def _feed_1256(h: BaseHTTPRequestHandler) -> None:
+    body = """<?xml version="1.0" encoding="windows-1256"?>
+<rss version="2.0"><channel><title>موقع قديم</title>
+<item><title>انسحاب قوات التحالف الدولي من العراق</title><link>http://old.example/1</link>
+<guid isPermaLink="false">1</guid><description>بغداد تعلن جدولا زمنيا</description></item>
+</channel></rss>""".encode("cp1256")
+    send(h, 200, body, "application/rss+xml; charset=windows-1256")
+
+
+def _status(code: int, headers: dict[str, str] | None = None):
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        send(h, code, f"<html><body>{code}</body></html>".encode(), "text/html", headers)
+
+    return handler
+
+
+def _slow(h: BaseHTTPRequestHandler) -> None:
+    time.sleep(3)
+    send(h, 200, b"<rss version='2.0'><channel></channel></rss>", "application/rss+xml")
+
+
+def _bomb(h: BaseHTTPRequestHandler) -> None:
+    payload = gzip.compress(b"<p>" + b"a" * 50_000_000 + b"</p>")
+    send(h, 200, payload, "text/html", {"Content-Encoding": "gzip"})
+
+
+def _redirect_loop(h: BaseHTTPRequestHandler) -> None:
+    h.send_response(302)
+    h.send_header("Location", "/redirect-loop")
+    h.send_header("Content-Length", "0")
+    h.end_headers()
+
+
+ROUTES = {
+    "/broken/500.xml": _status(500),
+    "/broken/404.xml": _status(404),
+    "/broken/429.xml": _status(429, {"Retry-After": "120"}),
+    "/broken/malformed.xml": lambda h: send(h, 200, b"<rss><channel><item><title>x</titl", "application/rss+xml"),
+    "/broken/html.xml": lambda h: send(
+        h, 200, "<!DOCTYPE html><html><body><h1>الصفحة الرئيسية</h1></body></html>".encode(), "text/html"
+    ),
+    "/cp1256.xml": _feed_1256,
+    "/slow.xml": _slow,
+    "/bomb.html": _bomb,
+    "/redirect-loop": _redirect_loop,
+}
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with Site(SEEDS / "site", routes=dict(ROUTES)) as s:
+        yield s
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+@dataclass
+class Mailbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
+    refuse: list[int] = field(default_factory=list)  # SMTP codes to answer DATA with, in order
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        if self.refuse:
+            code = self.refuse.pop(0)
+            return f"{code} try again later" if code < 500 else f"{code} rejected"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    box = Mailbox(port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+# ---------------------------------------------------------------- Slack stand-in
+
+
+@dataclass
+class SlackStandIn:
+    posts: list[dict] = field(default_factory=list)
+    statuses: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before 200s
+    port: int = 0
+    path: str = "/services/T000/B000/" + uuid.uuid4().hex
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.path}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    stand_in = SlackStandIn()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path != stand_in.path:
+                send(self, 404, b"no_service", "text/plain")
+                return
+            if stand_in.statuses:
+                code, headers = stand_in.statuses.pop(0)
+                send(self, code, b"rate_limited" if code == 429 else b"error", "text/plain", headers)
+                return
+            stand_in.posts.append(json.loads(body))
+            send(self, 200, b"ok", "text/plain")
+
+        def log_message(self, *args) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stand_in.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield stand_in
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- config directories
+
+
+RULES_YAML = (ROOT / "config" / "rules.yaml").read_text(encoding="utf-8")
+
+
+def write_config(
+    directory: Path,
+    *,
+    feeds: list[tuple[str, str]],
+    smtp_port: int | None = None,
+    database: str | None = None,
+    rules: str = RULES_YAML,
+    extra_settings: str = "",
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    channels = ""
+    if smtp_port is not None:
+        channels = f"""channels:
+  email:
+    type: email
+    host: 127.0.0.1
+    port: {smtp_port}
+    security: none
+    from: "Rasad <rasad@example.org>"
+    to: [analysts@example.org]
+    timeout: 5s
+  slack:
+    type: slack
+    webhook_url_env: RASAD_TEST_SLACK_WEBHOOK
+    timeout: 5s
+"""
+    db = database or f"sqlite:///{directory / 'rasad.db'}"
+    (directory / "rasad.yaml").write_text(
+        f"database: {db}\nlog_level: info\nextraction:\n  workers: 2\n{extra_settings}{channels}", encoding="utf-8"
+    )
+    (directory / "feeds.yaml").write_text(
+        "feeds:\n" + "".join(f"  - name: {name}\n    url: {url}\n" for name, url in feeds), encoding="utf-8"
+    )
+    (directory / "rules.yaml").write_text(rules, encoding="utf-8")
+    return directory
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (RASAD_TEST_POSTGRES_URL names the server's admin DB)."""
+    admin = os.environ.get("RASAD_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("RASAD_TEST_POSTGRES_URL is not set (CI sets it)")
+    import psycopg
+
+    name = "rasad_test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")

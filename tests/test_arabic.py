@@ -1,0 +1,78 @@
+import pytest
+
+from monitor.arabic import normalize, readings, token_spans, tokens
+
+NORMALISATION = [
+    # (input, expected, what)
+    ("أحمد", "احمد", "alef with hamza above"),
+    ("إنهاء", "انهاء", "alef with hamza below"),
+    ("آب", "اب", "alef madda"),
+    ("ٱلله", "الله", "alef wasla"),
+    ("مستشفى", "مستشفي", "alef maqsura"),
+    ("مهمة", "مهمه", "teh marbuta"),
+    ("مسئول", "مسءول", "yeh with hamza"),
+    ("مسؤول", "مسءول", "waw with hamza: same as مسئول"),
+    ("شركاؤنا", "شركاءنا", "waw hamza inside"),
+    ("شركائنا", "شركاءنا", "yeh hamza inside: same as شركاؤنا"),
+    ("العسكریة", "العسكريه", "Persian yeh"),
+    ("مھمة", "مهمه", "Persian heh doachashmee (seed 003)"),
+    ("کردستان", "كردستان", "keheh"),
+    ("گاز", "كاز", "gaf"),
+    ("پاریس", "باريس", "peh"),
+    ("ڤيينا", "فيينا", "veh"),
+    ("چین", "جين", "tcheh"),
+    ("ژنرال", "زنرال", "jeh"),
+    ("٢٠٢٦", "2026", "Arabic-Indic digits"),
+    ("۲۰۲۶", "2026", "Extended Arabic-Indic digits"),
+    ("نعم، لا؛ لماذا؟ ٥٠٪", "نعم, لا; لماذا? 50%", "Arabic punctuation"),
+    ("مُهِمَّةٌ", "مهمه", "harakat, shadda, tanween"),
+    ("الرحمٰن", "الرحمن", "dagger alef"),
+    ("العـــراق", "العراق", "tatweel"),
+    ("الع\u200cراق", "العراق", "zero-width non-joiner"),
+    ("\u200fالعراق\u200e", "العراق", "RLM and LRM"),
+    ("\u2067العراق\u2069", "العراق", "bidi isolates"),
+    ("\ufeffالعراق", "العراق", "BOM"),
+    ("ﻻ", "لا", "lam-alef ligature (NFKC)"),
+    ("ﺍﻟﻌﺮﺍﻕ", "العراق", "presentation forms (NFKC)"),
+    ("HMC Baghdad", "hmc baghdad", "Latin lower-cased"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "what"), NORMALISATION, ids=[r[2] for r in NORMALISATION])
+def test_normalize(text, expected, what):
+    assert normalize(text) == expected
+
+
+def test_tokens_split_on_punctuation_and_quotes():
+    assert tokens("لـ”التحالف الدولي” (HMC) ٢٠٢٦") == ["ل", "التحالف", "الدولي", "hmc", "2026"]
+
+
+@pytest.mark.parametrize(
+    ("token", "must_include", "must_not_include"),
+    [
+        ("والتحالف", {"التحالف", "تحالف"}, set()),
+        ("بالتحالف", {"التحالف", "تحالف"}, set()),
+        ("للتحالف", {"التحالف", "تحالف"}, set()),
+        ("فللتحالف", {"التحالف", "تحالف"}, set()),
+        ("وبالعراق", {"العراق", "عراق"}, set()),
+        ("كالعاده", {"العاده"}, set()),
+        ("ورقه", {"رقه"}, {"الرقه"}),  # ورقة never reads as الرقة
+        ("وب", set(), {"ب", ""}),  # never fewer than two letters
+    ],
+)
+def test_readings(token, must_include, must_not_include):
+    r = set(readings(token))
+    assert token in r
+    assert must_include <= r
+    assert not (must_not_include & r)
+    assert all(len(x) >= 2 for x in r)
+
+
+def test_token_spans_align_with_tokens_and_keep_original_spelling():
+    text = "أعلنت الحكومة العراقیة، اليوم، إنھاء المُهمّة لـ”التحالف” ٢٠٢٦"
+    spans = list(token_spans(text))
+    assert [t for t, _, _ in spans] == tokens(text)
+    originals = [text[s:e] for _, s, e in spans]
+    assert "العراقیة" in originals  # the Persian yeh as written
+    assert "المُهمّة" in originals  # diacritics kept for display
+    assert "٢٠٢٦" in originals

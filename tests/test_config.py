@@ -1,0 +1,185 @@
+"""Config validation: every error names file:line:col, the path and the fix; check-config exit codes."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch):
+    """A copy of the example config in ./config of a temporary working directory."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    return tmp_path / "config"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems(directory: Path) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        load_config(directory)
+    return exc.value.problems
+
+
+def test_example_config_is_valid_and_complete():
+    config = load_config(ROOT / "config")
+    assert {r.id for r in config.ruleset.rules} >= {"coalition-mission-iraq"}
+    assert set(config.settings.channels) == {"email", "slack", "console"}
+    assert {f.name for f in config.feeds} >= {"كتابات", "عنب بلدي", "المسلة", "كوردستان24", "عربي21"}
+
+
+def test_invalid_duration_names_file_line_column_path_and_fix(cfg):
+    edit(cfg / "rules.yaml", "published_within: 30d", "published_within: 3 dayz")
+    assert problems(cfg) == [
+        "config/rules.yaml:71:5: rules[2].published_within: invalid duration '3 dayz' (use e.g. '36h' or '7d')"
+    ]
+
+
+def test_unknown_key_is_rejected_with_a_suggestion(cfg):
+    edit(cfg / "rasad.yaml", "  interval: 15m", "  intervall: 15m")
+    assert problems(cfg) == ["config/rasad.yaml:12:3: poll.intervall: unknown key 'intervall' (did you mean 'interval'?)"]
+
+
+def test_unknown_key_in_a_feed(cfg):
+    edit(cfg / "feeds.yaml", "    tags: [syria]", "    tagz: [syria]")
+    assert problems(cfg) == ["config/feeds.yaml:10:5: feeds[1].tagz: unknown key 'tagz' (did you mean 'tags'?)"]
+
+
+def test_wrong_type(cfg):
+    edit(cfg / "rasad.yaml", "max_connections: 16", "max_connections: many")
+    assert problems(cfg) == [
+        "config/rasad.yaml:18:3: network.max_connections: input should be a valid integer, "
+        "unable to parse string as an integer (got 'many')"
+    ]
+
+
+def test_inline_secret_is_refused(cfg):
+    edit(cfg / "rasad.yaml", "webhook_url_env: RASAD_SLACK_WEBHOOK", "webhook_url: https://hooks.slack.com/services/T/B/x")
+    assert problems(cfg) == [
+        "config/rasad.yaml:44:3: channels.slack: secrets are never written in the config: "
+        "use webhook_url_env or webhook_url_file"
+    ]
+    edit(cfg / "rasad.yaml", "webhook_url: https://hooks.slack.com/services/T/B/x", "webhook_url_env: X")
+    edit(cfg / "rasad.yaml", "password_env: RASAD_SMTP_PASSWORD", "password: hunter2")
+    found = problems(cfg)
+    assert found == [
+        "config/rasad.yaml:35:3: channels.email: secrets are never written in the config: "
+        "use password_env or password_file"
+    ]
+    assert "hunter2" not in found[0]
+
+
+def test_unknown_channel_in_a_rule(cfg):
+    edit(cfg / "rules.yaml", "    channels: [slack]\n    any:", "    channels: [slak]\n    any:")
+    assert problems(cfg) == [
+        "config/rules.yaml:61:16: rules[1].channels[0]: unknown channel 'slak' (known: console, email, slack)"
+    ]
+
+
+def test_unknown_alias(cfg):
+    edit(cfg / "rules.yaml", '      - "@mission_change"', '      - "@mission_chnge"')
+    assert problems(cfg) == [
+        "config/rules.yaml:55:9: rules[0].all[2]: unknown alias '@mission_chnge' (did you mean '@mission_change'?)"
+    ]
+
+
+def test_duplicate_rule_id(cfg):
+    edit(cfg / "rules.yaml", "  - id: hmc-talks", "  - id: coalition-mission-iraq")
+    assert problems(cfg) == [
+        "config/rules.yaml:59:5: rules[1].id: duplicate rule id 'coalition-mission-iraq' (first used by rules[0])"
+    ]
+
+
+def test_bad_condition_group(cfg):
+    edit(cfg / "rules.yaml", "      - any: [انسحاب*, سحب, خروج, إخراج]", "      - either: [انسحاب*, سحب]")
+    assert problems(cfg) == [
+        "config/rules.yaml:73:9: rules[2].all[0]: unknown key 'either' in a condition (use all, any or none)"
+    ]
+
+
+def test_yaml_syntax_error(cfg):
+    edit(cfg / "feeds.yaml", "    tags: [iraq]\n  - name: عنب بلدي", "    tags: [iraq\n  - name: عنب بلدي")
+    assert problems(cfg) == ["config/feeds.yaml:8:9: YAML syntax error: expected ',' or ']', but got ':'"]
+
+
+def test_duplicate_yaml_key(cfg):
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\nlog_level: debug")
+    (found,) = problems(cfg)
+    assert found.startswith("config/rasad.yaml:10:1: YAML syntax error: found duplicate key")
+
+
+def test_object_tags_are_never_constructed(cfg, tmp_path):
+    marker = tmp_path / "pwned"
+    edit(cfg / "rasad.yaml", "log_level: info", f"log_level: !!python/object/apply:os.system ['touch {marker}']")
+    (found,) = problems(cfg)
+    assert found.startswith("config/rasad.yaml:9:1: log_level: invalid value tag:yaml.org,2002:python/object/apply:os.system")
+    assert not marker.exists()
+
+
+def test_several_files_report_all_problems(cfg):
+    edit(cfg / "rasad.yaml", "  interval: 15m", "  interval: soon")
+    edit(cfg / "feeds.yaml", "url: https://kitabat.com/feed/", "url: kitabat.com/feed/")
+    assert problems(cfg) == [
+        "config/rasad.yaml:12:3: poll.interval: invalid duration 'soon' (use e.g. '36h' or '7d')",
+        "config/feeds.yaml:6:5: feeds[0].url: invalid feed URL 'kitabat.com/feed/' (use http:// or https://)",
+    ]
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path / "nowhere")
+    assert "config directory not found" in str(exc.value)
+    assert "RASAD_CONFIG" in (exc.value.hint or "")
+
+
+def test_rasad_yaml_is_optional(cfg):
+    (cfg / "rasad.yaml").unlink()
+    edit(cfg / "rules.yaml", "channels: [email, slack]", "channels: []")
+    edit(cfg / "rules.yaml", "channels: [slack]", "channels: []")
+    edit(cfg / "rules.yaml", "channels: [slack]", "channels: []")
+    config = load_config(cfg)
+    assert config.settings.poll.interval.total_seconds() == 900
+
+
+def test_database_defaults_to_the_state_directory(cfg):
+    config = load_config(cfg)
+    assert config.database_url({"STATE_DIRECTORY": "/var/lib/rasad"}) == "sqlite:////var/lib/rasad/rasad.db"
+    assert config.database_url({"XDG_STATE_HOME": "/home/a/.state"}) == "sqlite:////home/a/.state/rasad/rasad.db"
+    assert config.database_url({"RASAD_DATABASE_URL": "postgresql://db/rasad"}) == "postgresql://db/rasad"
+
+
+def test_check_config_exit_codes(cfg):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check-config", "--config", str(cfg)], env={"RASAD_SMTP_PASSWORD": "x", "RASAD_SLACK_WEBHOOK": "y"})
+    assert ok.exit_code == 0, ok.output
+    assert "OK — 9 feeds, 3 rules" in ok.output
+    edit(cfg / "rules.yaml", "published_within: 30d", "published_within: 3 dayz")
+    bad = runner.invoke(main, ["check-config", "--config", str(cfg)])
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[0] == (
+        "config/rules.yaml:71:5: rules[2].published_within: invalid duration '3 dayz' (use e.g. '36h' or '7d')"
+    )
+
+
+def test_check_config_warns_about_missing_secrets(cfg):
+    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)], env={"RASAD_SMTP_PASSWORD": "", "RASAD_SLACK_WEBHOOK": ""})
+    assert result.exit_code == 0
+    assert "warning: channel email: SMTP password: environment variable RASAD_SMTP_PASSWORD is not set" not in result.stderr
+    assert "environment variable RASAD_SMTP_PASSWORD is not set" in result.stderr
+
+
+def test_config_dir_from_environment(cfg):
+    result = CliRunner().invoke(main, ["check-config"], env={"RASAD_CONFIG": str(cfg)})
+    assert result.exit_code == 0, result.output

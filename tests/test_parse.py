@@ -1,0 +1,123 @@
+"""Feed parsing: bytes only, charsets from headers, no entity expansion, HTML pages are errors, stable keys."""
+
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.parse import parse_feed, strip_declarations
+from monitor.urls import canonical_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title>
+<item><title>انسحاب &amp; انتقال</title><link>https://news.example/a/1?utm_source=rss&amp;id=7#top</link>
+<guid isPermaLink="false">{guid}</guid><pubDate>Sat, 27 Jan 2024 15:20:00 +0300</pubDate>
+<description>&lt;p&gt;ملخص &lt;b&gt;الخبر&lt;/b&gt;&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><updated>2024-09-24T06:00:00Z</updated>
+<entry><title>نموذج جديد</title><link href="https://news.example/b"/><id>urn:uuid:1234</id>
+<updated>2024-09-24T06:00:00Z</updated><summary>ملخص</summary></entry></feed>"""
+
+
+def test_rss_item_fields():
+    (item,) = parse_feed(RSS.format(guid="7").encode(), url="https://news.example/feed")
+    assert item.title == "انسحاب & انتقال"
+    assert item.summary == "ملخص الخبر"
+    assert item.url == "https://news.example/a/1?id=7"  # tracking parameters and fragment removed
+    assert item.published == datetime(2024, 1, 27, 12, 20, tzinfo=UTC)
+
+
+def test_seed_feed_parses_with_outlets():
+    items = parse_feed((ROOT / "seeds" / "site" / "feed.xml").read_bytes(), url="http://127.0.0.1/feed.xml")
+    assert len(items) == 5
+    assert {i.source for i in items} == {"كتابات", "عنب بلدي", "المسلة", "كوردستان24", "عربي21"}
+    assert all(i.published and i.published.tzinfo is UTC for i in items)
+
+
+def test_atom():
+    (item,) = parse_feed(ATOM.encode(), url="https://news.example/atom")
+    assert item.key == "urn:uuid:1234"
+    assert item.url == "https://news.example/b"
+    assert item.published == datetime(2024, 9, 24, 6, tzinfo=UTC)
+
+
+def test_keys_are_stable_and_site_qualified():
+    a = parse_feed(RSS.format(guid="7").encode(), url="https://news.example/feed")[0]
+    b = parse_feed(RSS.format(guid="7").encode(), url="https://other.example/feed")[0]
+    assert a.key == "news.example:7"  # a bare GUID is unique only within its site
+    assert b.key == "other.example:7"
+    url_guid = parse_feed(RSS.format(guid="https://News.Example/a/1?utm_medium=x").encode(), url="https://news.example/f")[0]
+    assert url_guid.key == "https://news.example/a/1"
+
+
+def test_key_falls_back_to_the_canonical_link():
+    feed = RSS.format(guid="").replace('<guid isPermaLink="false"></guid>', "")
+    (item,) = parse_feed(feed.encode(), url="https://news.example/feed")
+    assert item.key == "https://news.example/a/1?id=7"
+
+
+def test_windows_1256_charset_from_the_http_header():
+    body = RSS.format(guid="1").replace('encoding="UTF-8"', "").encode("cp1256")
+    (item,) = parse_feed(body, url="https://old.example/f", headers={"Content-Type": "text/xml; charset=windows-1256"})
+    assert item.title == "انسحاب & انتقال"
+
+
+def test_html_page_is_an_error_not_an_empty_feed():
+    page = "<!DOCTYPE html><html><head><title>الرئيسية</title></head><body><p>مرحبا</p></body></html>".encode()
+    with pytest.raises(ParseError, match="not a feed: the server sent an HTML page"):
+        parse_feed(page, url="https://news.example/", headers={"content-type": "text/html"})
+
+
+def test_malformed_xml_is_a_clear_error():
+    with pytest.raises(ParseError, match=r"https://x.example/f: malformed feed"):
+        parse_feed(b"<rss><channel><item><title>x</titl", url="https://x.example/f")
+
+
+def test_empty_but_valid_feed_is_fine():
+    assert parse_feed(b'<rss version="2.0"><channel><title>t</title></channel></rss>', url="https://x.example/f") == []
+
+
+def test_feed_bytes_are_never_read_as_a_path_or_url(tmp_path):
+    secret = tmp_path / "secret.xml"
+    secret.write_text(RSS.format(guid="leak"), encoding="utf-8")
+    with pytest.raises(ParseError):
+        parse_feed(str(secret).encode(), url="https://x.example/f")
+    with pytest.raises(ParseError):
+        parse_feed(b"http://127.0.0.1:9/feed.xml", url="https://x.example/f")
+
+
+def test_entity_declarations_are_removed_before_parsing():
+    lol = '<!ENTITY a "' + "x" * 1000 + '">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    )
+    feed = f"""<?xml version="1.0"?><!DOCTYPE rss [{lol}]>
+<rss version="2.0"><channel><title>t</title><item><title>&i;</title><link>https://x.example/1</link></item></channel></rss>"""
+    assert b"ENTITY" not in strip_declarations(feed.encode())
+    tracemalloc.start()
+    start = time.perf_counter()
+    items = parse_feed(feed.encode(), url="https://x.example/f")
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(items) == 1
+    assert "xxxxxxxxxx" not in items[0].title  # nothing was expanded
+    assert peak < 50_000_000 and elapsed < 5  # generous: a real expansion would need gigabytes
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://News.Example:443/a?utm_source=x&b=2&a=1#frag", "https://news.example/a?a=1&b=2"),
+        ("http://news.example:80/a?fbclid=1&gclid=2", "http://news.example/a"),
+        ("http://news.example:8080", "http://news.example:8080/"),
+        ("https://news.example/ar/مقال?id=5&ref=rss", "https://news.example/ar/مقال?id=5"),
+    ],
+)
+def test_canonical_url(url, expected):
+    assert canonical_url(url) == expected

@@ -10,7 +10,10 @@ import asyncio
 import smtplib
 import ssl
 from collections.abc import Mapping
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from pathlib import Path
 
@@ -28,9 +31,12 @@ class EmailChannel:
         self._environ = environ
         self._tls = ssl.create_default_context()
 
-    def message(self, alert: Alert) -> EmailMessage:
-        msg = EmailMessage()
-        msg["Subject"] = alert.subject
+    def message(self, alert: Alert) -> Message:
+        # The compat32 MIME classes, because the modern EmailMessage folds a long non-ASCII subject
+        # with the space between two words outside the encoded-words, where readers drop it
+        # ("من العراق بحلول" arrives as "من العراقبحلول"). Header() keeps spaces inside.
+        msg = MIMEMultipart("alternative")
+        msg["Subject"] = Header(alert.subject, "utf-8")
         msg["From"] = self.cfg.sender
         msg["To"] = ", ".join(self.cfg.to)
         msg["Date"] = formatdate(usegmt=True)
@@ -38,8 +44,8 @@ class EmailChannel:
         msg["Message-ID"] = f"<rasad.{alert.key}.{self.name}@{domain}>"
         msg["X-Rasad-Rule"] = alert.rule_id
         msg["Content-Language"] = "ar"
-        msg.set_content(alert.text, subtype="plain", charset="utf-8")
-        msg.add_alternative(alert.html, subtype="html", charset="utf-8")
+        msg.attach(MIMEText(alert.text, "plain", "utf-8"))
+        msg.attach(MIMEText(alert.html, "html", "utf-8"))
         return msg
 
     async def send(self, alert: Alert) -> None:
@@ -49,7 +55,7 @@ class EmailChannel:
         msg = self.message(alert)
         await asyncio.to_thread(self._send, msg, password)
 
-    def _send(self, msg: EmailMessage, password: str | None) -> None:
+    def _send(self, msg: Message, password: str | None) -> None:
         cfg = self.cfg
         timeout = cfg.timeout.total_seconds()
         where = f"{self.name}: SMTP {cfg.host}:{cfg.port}"

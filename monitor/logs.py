@@ -32,12 +32,10 @@ def setup(level: str = "info", stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in (
-        "httpx",
-        "httpcore",
-        "trafilatura",
-        "htmldate",
-        "apscheduler.executors",
-        "charset_normalizer",
-    ):
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """httpx/httpcore log request URLs (a Slack webhook URL is a secret); the others are chatty."""
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "apscheduler.executors", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -203,6 +203,8 @@ class Store:
     def _errors(self, doing: str) -> Iterator[None]:
         try:
             yield
+        except IntegrityError:
+            raise  # a constraint doing its job: the caller decides what it means
         except OperationalError as exc:
             raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
         except DBAPIError as exc:

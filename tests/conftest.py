@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -56,13 +57,17 @@ def _status(code: int, headers: dict[str, str] | None = None):
 
 
 def _slow(h: BaseHTTPRequestHandler) -> None:
-    time.sleep(3)
+    time.sleep(10)
     send(h, 200, b"<rss version='2.0'><channel></channel></rss>", "application/rss+xml")
 
 
+@functools.cache
+def _bomb_payload() -> bytes:
+    return gzip.compress(b"<p>" + b"a" * 50_000_000 + b"</p>", compresslevel=9)
+
+
 def _bomb(h: BaseHTTPRequestHandler) -> None:
-    payload = gzip.compress(b"<p>" + b"a" * 50_000_000 + b"</p>")
-    send(h, 200, payload, "text/html", {"Content-Encoding": "gzip"})
+    send(h, 200, _bomb_payload(), "text/html", {"Content-Encoding": "gzip"})
 
 
 def _redirect_loop(h: BaseHTTPRequestHandler) -> None:

@@ -1,0 +1,111 @@
+"""The fetcher against a real HTTP server on 127.0.0.1: validators, caps, deadlines, errors."""
+
+import asyncio
+import time
+
+import pytest
+
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher, Limits, parse_retry_after
+
+
+def fetch(url: str, limits: Limits | None = None, **kw):
+    async def go():
+        async with Fetcher(limits or Limits(timeout=5)) as f:
+            return await f.get(url, max_size=kw.pop("max_size", 5_000_000), **kw)
+
+    return asyncio.run(go())
+
+
+def test_conditional_get_is_answered_304(site):
+    first = fetch(site.url("/feed.xml"))
+    assert first.status == 200 and first.etag and first.last_modified
+    assert b"<rss" in first.content
+    again = fetch(site.url("/feed.xml"), etag=first.etag)
+    assert again.not_modified and again.content == b""
+    by_date = fetch(site.url("/feed.xml"), last_modified=first.last_modified)
+    assert by_date.not_modified
+    assert [r.status for r in site.requests] == [200, 304, 304]
+    assert site.requests[1].headers["if-none-match"] == first.etag
+
+
+def test_server_errors_are_temporary_client_errors_are_not(site):
+    with pytest.raises(FetchError) as e500:
+        fetch(site.url("/broken/500.xml"))
+    assert e500.value.temporary and e500.value.status == 500
+    assert str(e500.value) == f"fetch: {site.url('/broken/500.xml')}: HTTP 500 Internal Server Error"
+    with pytest.raises(FetchError) as e404:
+        fetch(site.url("/broken/404.xml"))
+    assert not e404.value.temporary
+
+
+def test_429_carries_retry_after(site):
+    with pytest.raises(FetchError) as exc:
+        fetch(site.url("/broken/429.xml"))
+    assert exc.value.temporary and exc.value.retry_after == 120
+
+
+def test_total_deadline_cuts_a_slow_server(site):
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="no complete answer within 1s"):
+        fetch(site.url("/slow.xml"), Limits(timeout=1))
+    assert time.monotonic() - start < 5  # not the 10 s the server takes
+
+
+def test_decoded_size_cap_stops_a_compression_bomb(site):
+    with pytest.raises(FetchError, match="exceeds the 1000000-byte cap"):
+        fetch(site.url("/bomb.html"), max_size=1_000_000)
+
+
+def test_redirect_loop(site):
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetch(site.url("/redirect-loop"))
+
+
+def test_connection_refused_is_a_clear_temporary_error():
+    with pytest.raises(FetchError) as exc:
+        fetch("http://127.0.0.1:9/feed.xml")
+    assert exc.value.temporary
+    assert str(exc.value).startswith("fetch: http://127.0.0.1:9/feed.xml: cannot connect")
+
+
+def test_only_http_and_https():
+    with pytest.raises(FetchError, match="only http and https are fetched"):
+        fetch("file:///etc/passwd")
+
+
+def test_per_host_cap_limits_concurrency(site):
+    active, peak = 0, 0
+    import threading
+
+    lock = threading.Lock()
+
+    def slowish(h):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.2)
+        with lock:
+            active -= 1
+        from monitor.site import send
+
+        send(h, 200, b"ok", "text/plain")
+
+    site.routes["/slowish"] = slowish
+
+    async def go():
+        async with Fetcher(Limits(per_host=2, max_connections=10)) as f:
+            await asyncio.gather(*(f.get(site.url("/slowish"), max_size=100) for _ in range(6)))
+
+    asyncio.run(go())
+    assert peak == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("120", 120.0), (None, None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 10.0)],
+)
+def test_parse_retry_after(value, expected):
+    now = 1445412470.0  # 10 s before the HTTP date above
+    assert parse_retry_after(value, now) == expected

@@ -1,0 +1,67 @@
+"""Rendering alerts: one-line subjects, escaped Slack text, right-to-left HTML, email structure."""
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from alerts.email import EmailChannel
+from alerts.render import one_line, render, slack_escape
+from monitor.config import EmailChannel as EmailConfig
+from monitor.model import Article, TermHit
+from monitor.store import StoredMatch
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def stored(title: str = "انسحاب التحالف الدولي من العراق", body: str = "أعلن العراق انسحاب التحالف الدولي") -> StoredMatch:
+    art = Article(key="k", url="https://news.example/a?x=1&y=2", source="كتابات", title=title, summary="",
+                  body=body, published=datetime(2024, 9, 21, 14, 13, tzinfo=UTC))
+    hits = (TermHit("التحالف الدولي", "body", 3, "التحالف الدولي"), TermHit("العراق", "body", 1, "العراق"))
+    return StoredMatch(7, "coalition", 5.0, hits, NOW, art, ())
+
+
+def test_subject_is_one_line_without_bidi_overrides():
+    alert = render(stored(title="عنوان\r\nBcc: x@evil.example\t\u202eخبر\u2066"), "نهاية المهمة")
+    assert alert.subject == "[Rasad] نهاية المهمة: عنوان Bcc: x@evil.example خبر"
+    assert one_line(" a \x00\x1b b\u2028c ") == "a b c"
+
+
+def test_slack_text_is_escaped_so_no_article_can_ping_everyone():
+    alert = render(stored(title="<!channel> عاجل & <@U123>", body="<!here> العراق والتحالف الدولي"), "r")
+    blob = str(alert.slack)
+    assert "<!channel>" not in blob and "<!here>" not in blob and "<@U123>" not in blob
+    assert "&lt;!channel&gt; عاجل &amp; &lt;@U123&gt;" in blob
+    assert slack_escape("a<b>&c") == "a&lt;b&gt;&amp;c"
+
+
+def test_html_is_right_to_left_and_escaped():
+    alert = render(stored(title="<script>x</script> خبر"), "قاعدة")
+    assert '<html lang="ar" dir="rtl">' in alert.html
+    assert '<body dir="rtl"' in alert.html
+    assert "<script>" not in alert.html and "&lt;script&gt;" in alert.html
+    assert "<mark>التحالف الدولي</mark>" in alert.html
+    assert 'href="https://news.example/a?x=1&amp;y=2"' in alert.html
+
+
+def test_plain_text_has_title_link_terms_and_highlighted_snippet():
+    alert = render(stored(), "قاعدة")
+    lines = alert.text.splitlines()
+    assert lines[0] == "انسحاب التحالف الدولي من العراق"
+    assert lines[2] == "https://news.example/a?x=1&y=2"
+    assert "«العراق»" in alert.text and "«التحالف الدولي»" in alert.text
+    assert "التحالف الدولي، العراق" in alert.text
+
+
+def test_email_is_multipart_with_a_stable_message_id(tmp_path: Path):
+    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "from": "Rasad <rasad@example.org>", "to": ["a@example.org"]})
+    channel = EmailChannel("email", cfg, secret_dir=tmp_path, environ={})
+    alert = render(stored(), "قاعدة")
+    msg = channel.message(alert)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.get_payload()] == ["text/plain", "text/html"]
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == alert.subject  # every space survives folding
+    assert msg["Message-ID"] == "<rasad.m7.email@example.org>"
+    assert channel.message(alert)["Message-ID"] == msg["Message-ID"]  # a resend is recognisable
+    long = render(stored(title="انسحاب التحالف الدولي من العراق بحلول أيلول ٢٠٢٦ " * 3), "قاعدة")
+    assert message_from_bytes(channel.message(long).as_bytes(), policy=policy.default)["Subject"] == long.subject

@@ -1,0 +1,127 @@
+"""The store, on SQLite and on a real PostgreSQL (same code, same tests)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from monitor.errors import StoreError
+from monitor.model import Article, FeedReport, Match, TermHit
+from monitor.store import Store
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+def article(key: str = "k1", title: str = "انسحاب التحالف") -> Article:
+    return Article(key=key, url=f"http://x.test/{key}", source="كتابات", title=title, summary="ملخص",
+                   body="نص", published=NOW - timedelta(hours=1))
+
+
+def a_match(rule: str = "r1") -> Match:
+    return Match(rule, 4.0, (TermHit("التحالف", "title", 1, "التحالف"),))
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store(database_url)
+    s.create()
+    s.sync_feeds([("كتابات", "http://x.test/feed")])
+    yield s
+    s.close()
+
+
+def test_article_matches_and_deliveries_are_written_together(store):
+    ids = store.save_article("كتابات", article(), [(a_match("r1"), ["email", "slack"]), (a_match("r2"), ["slack"])], NOW)
+    assert len(ids) == 2
+    assert store.counts() == {"feeds": 1, "articles": 1, "matches": 2, "deliveries_pending": 3}
+    (m1, m2) = store.matches()
+    assert m1.article.title == "انسحاب التحالف" and m1.article.source == "كتابات"
+    assert m1.hits == (TermHit("التحالف", "title", 1, "التحالف"),)
+    assert m1.article.published == NOW - timedelta(hours=1)
+    assert m1.article.published.tzinfo is not None
+    assert sorted(m1.deliveries) == [("email", "pending"), ("slack", "pending")]
+
+
+def test_an_article_is_stored_once(store):
+    assert store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    assert store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW) == []
+    assert store.counts()["articles"] == 1
+    assert store.counts()["deliveries_pending"] == 1
+    assert store.known_keys(["k1", "k2"]) == {"k1"}
+
+
+def test_claim_send_and_never_again(store):
+    store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    (d,) = store.claim_due(NOW, timedelta(minutes=5))
+    assert d.attempts == 1 and d.channel == "email" and d.match.article.key == "k1"
+    assert store.claim_due(NOW, timedelta(minutes=5)) == []  # leased: nobody else sends it
+    store.mark_sent(d.id, NOW)
+    assert store.claim_due(NOW + timedelta(hours=1), timedelta(minutes=5)) == []
+    assert store.counts()["deliveries_sent"] == 1
+
+
+def test_a_crash_mid_send_makes_the_delivery_due_again(store):
+    store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    (d,) = store.claim_due(NOW, timedelta(minutes=5))
+    # the process dies here; at the next start the claim is released
+    assert store.release_claims(NOW) == 1
+    (again,) = store.claim_due(NOW, timedelta(minutes=5))
+    assert again.id == d.id and again.attempts == 2
+
+
+def test_failures_retry_then_dead_letter_and_requeue(store):
+    store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    (d,) = store.claim_due(NOW, timedelta(minutes=5))
+    store.mark_failed(d.id, "alert: 451 greylisted", NOW + timedelta(minutes=1))
+    assert store.claim_due(NOW, timedelta(minutes=5)) == []
+    (d,) = store.claim_due(NOW + timedelta(minutes=1), timedelta(minutes=5))
+    store.mark_failed(d.id, "alert: 550 no such user", None)
+    (dead,) = store.deliveries()
+    assert dead.status == "dead" and dead.last_error == "alert: 550 no such user" and dead.attempts == 2
+    assert store.retry(NOW, all_dead=True) == 1
+    (d,) = store.claim_due(NOW, timedelta(minutes=5))
+    assert d.attempts == 1
+
+
+def test_poll_state_lives_on_the_feed(store):
+    store.record_poll(FeedReport("كتابات", "ok"), NOW, etag='"abc"', last_modified="Sat, 01 Jan 2022 00:00:00 GMT")
+    assert store.feed_state("كتابات").etag == '"abc"'
+    store.record_poll(FeedReport("كتابات", "error", error="fetch: HTTP 500"), NOW)
+    store.record_poll(FeedReport("كتابات", "error", error="fetch: HTTP 502"), NOW)
+    (f,) = store.feeds()
+    assert (f.status, f.error_count, f.last_error) == ("error", 2, "fetch: HTTP 502")
+    assert store.feed_state("كتابات").etag == '"abc"'  # validators survive errors
+    store.record_poll(FeedReport("كتابات", "not_modified"), NOW)
+    (f,) = store.feeds()
+    assert (f.status, f.error_count, f.last_error) == ("not_modified", 0, None)
+
+
+def test_changed_feed_url_resets_validators(store):
+    store.record_poll(FeedReport("كتابات", "ok"), NOW, etag='"abc"')
+    store.sync_feeds([("كتابات", "http://x.test/new-feed")])
+    assert store.feed_state("كتابات").etag is None
+
+
+def test_matches_filters(store):
+    store.save_article("كتابات", article("a"), [(a_match("r1"), [])], NOW - timedelta(days=10))
+    store.save_article("كتابات", article("b"), [(a_match("r2"), [])], NOW)
+    assert [m.rule_id for m in store.matches(since=NOW - timedelta(days=7))] == ["r2"]
+    assert [m.article.key for m in store.matches(rule="r1")] == ["a"]
+
+
+def test_sqlite_settings(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")  # the directory is created
+    s.create()
+    with s.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert c.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+    s.close()
+
+
+def test_unusable_database_is_a_clear_error():
+    bad = Store("postgresql://nobody@127.0.0.1:9/none")
+    with pytest.raises(StoreError) as exc:
+        bad.create()
+    assert str(exc.value).startswith("store: cannot create tables:")
+    assert "check the database URL" in (exc.value.hint or "")

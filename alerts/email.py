@@ -36,7 +36,7 @@ class EmailChannel:
         # with the space between two words outside the encoded-words, where readers drop it
         # ("من العراق بحلول" arrives as "من العراقبحلول"). Header() keeps spaces inside.
         msg = MIMEMultipart("alternative")
-        msg["Subject"] = Header(alert.subject, "utf-8")
+        msg["Subject"] = Header(alert.subject, "utf-8")  # type: ignore[assignment]  # typeshed: str only
         msg["From"] = self.cfg.sender
         msg["To"] = ", ".join(self.cfg.to)
         msg["Date"] = formatdate(usegmt=True)

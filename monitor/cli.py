@@ -323,15 +323,18 @@ def deliveries(ctx: click.Context, config_dir: Path | None) -> None:
 @deliveries.command("retry")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-dead", is_flag=True, help="Re-queue every dead-lettered delivery.")
+@config_option
 @click.pass_context
 @edge
-def deliveries_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> None:
+def deliveries_retry(
+    ctx: click.Context, ids: tuple[int, ...], all_dead: bool, config_dir: Path | None
+) -> None:
     """Re-queue deliveries by ID (or all dead ones) to be sent on the next delivery round."""
     from monitor.runtime import open_store
 
     if not ids and not all_dead:
         raise click.UsageError("give delivery IDs or --all-dead")
-    store = open_store(_load(ctx, None))
+    store = open_store(_load(ctx, config_dir))
     try:
         n = store.retry(_now(), ids, all_dead=all_dead)
     finally:

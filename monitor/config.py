@@ -387,9 +387,13 @@ def _descend(tp: Any, part: Any) -> Any:
     if origin is dict and args:
         return _strip(args[1])
     for member in args:  # a union: the tag names the member
-        if isinstance(member, type) and issubclass(member, BaseModel) and (
-            member.__name__ == part
-            or getattr(member.model_fields.get("type"), "annotation", None) == Literal[part]
+        if (
+            isinstance(member, type)
+            and issubclass(member, BaseModel)
+            and (
+                member.__name__ == part
+                or getattr(member.model_fields.get("type"), "annotation", None) == Literal[part]
+            )
         ):
             return member
     return None

@@ -21,7 +21,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config, FeedConfig, load_config
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, RasadError
 from monitor.logs import event
 from monitor.runtime import Runtime, open_runtime
 from monitor.sdnotify import Notifier
@@ -59,6 +59,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         async with open_runtime(self.config) as rt:
             self.rt = rt
+            await rt.sync_feeds()
             released = await asyncio.to_thread(rt.store.release_claims, datetime.now(UTC))
             self.scheduler = AsyncIOScheduler(timezone=UTC)
             self._schedule(self.config.feeds)
@@ -191,6 +192,11 @@ class Daemon:
         self.config = new
         if self.rt is not None:
             self.rt.config = new
+            # new feeds need their rows before their first poll
+            try:
+                self.rt.store.sync_feeds([(f.name, f.url) for f in new.feeds])
+            except RasadError as exc:
+                event(log, "config.feeds_unsynced", logging.ERROR, error=str(exc))
         if self.scheduler is not None:
             self._schedule(new.feeds)
         self.notifier.notify(f"STATUS=watching {len(new.feeds)} feeds")

@@ -37,5 +37,5 @@ def setup(level: str = "info", stream: Any = None) -> None:
 
 def quiet_libraries() -> None:
     """httpx/httpcore log request URLs (a Slack webhook URL is a secret); the others are chatty."""
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "apscheduler.executors", "charset_normalizer"):
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "apscheduler", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -145,8 +145,10 @@ class _Compiler:
                 name = cond[1:]
                 if name not in self.aliases:
                     close = difflib.get_close_matches(name, list(self.aliases), n=1)
-                    known = f"did you mean '@{close[0]}'?" if close else "known: " + (
-                        ", ".join(sorted(self.aliases)) or "none defined"
+                    known = (
+                        f"did you mean '@{close[0]}'?"
+                        if close
+                        else "known: " + (", ".join(sorted(self.aliases)) or "none defined")
                     )
                     self.problems.append((loc, f"unknown alias '{cond}' ({known})"))
                     return None

@@ -48,8 +48,12 @@ class Runtime:
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy)
 
-    async def cycle(self) -> list[FeedReport]:
+    async def sync_feeds(self) -> None:
+        """Make sure every configured feed has its row (and poll state) in the store."""
         await asyncio.to_thread(self.store.sync_feeds, [(f.name, f.url) for f in self.config.feeds])
+
+    async def cycle(self) -> list[FeedReport]:
+        await self.sync_feeds()
         return await self.pipeline.cycle(self.config.feeds, self.config.ruleset)
 
     async def deliver(self) -> Stats:

@@ -47,7 +47,12 @@ class Positions:
                 path.append(part)
             elif isinstance(node, dict) and node.get("type") == part:
                 continue  # a discriminated union's tag
-            elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
+            elif (
+                i == len(loc) - 1
+                and not path_is_tag(str(part))
+                and isinstance(node, dict)
+                and isinstance(part, str)
+            ):
                 # a missing key: point at its parent, but name it
                 return format_path([*path, part]), self._nearest(tuple(path))
             # otherwise a union tag pydantic put in the location: not part of the YAML path

@@ -1,6 +1,7 @@
 """Delivery through a real SMTP server and a Slack stand-in: retries, dead letters, no secret leaks."""
 
 import asyncio
+import itertools
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -150,7 +151,7 @@ def test_retry_policy_backoff_caps_and_gives_up():
     rng = random.Random(0)
     temp = AlertError("x", temporary=True)
     delays = [(policy.next_attempt(n, NOW, temp, rng) - NOW).total_seconds() for n in range(1, 5)]
-    assert all(a < b for a, b in zip(delays, delays[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(delays))
     assert policy.next_attempt(5, NOW, temp, rng) is None
     assert policy.next_attempt(1, NOW, AlertError("x", temporary=False), rng) is None
     big = policy.next_attempt(30 - 26, NOW, AlertError("x", temporary=True, retry_after=7200), rng)

@@ -34,7 +34,7 @@ def test_article_matches_and_deliveries_are_written_together(store):
     ids = store.save_article("كتابات", article(), [(a_match("r1"), ["email", "slack"]), (a_match("r2"), ["slack"])], NOW)
     assert len(ids) == 2
     assert store.counts() == {"feeds": 1, "articles": 1, "matches": 2, "deliveries_pending": 3}
-    (m1, m2) = store.matches()
+    m1, _ = store.matches()
     assert m1.article.title == "انسحاب التحالف" and m1.article.source == "كتابات"
     assert m1.hits == (TermHit("التحالف", "title", 1, "التحالف"),)
     assert m1.article.published == NOW - timedelta(hours=1)

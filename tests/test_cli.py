@@ -1,0 +1,89 @@
+"""The CLI's contract: output formats, exit codes, error lines."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from monitor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+RULES = str(ROOT / "config" / "rules.yaml")
+
+
+def test_match_json_one_object_per_input():
+    result = CliRunner().invoke(main, ["match", "--rules", RULES, "--json", *map(str, SEEDS)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["input"] for r in rows] == [str(p) for p in SEEDS]
+    for row in rows:
+        assert set(row) == {"input", "title", "published", "matches"}
+        assert row["published"] is None  # a .txt has no date
+        coalition = [m for m in row["matches"] if m["rule"] == "coalition-mission-iraq"]
+        assert coalition and coalition[0]["score"] > 0 and coalition[0]["terms"]
+        assert set(coalition[0]) == {"rule", "score", "terms"}
+    assert rows[3]["title"].startswith("رومانوسكي")
+
+
+def test_match_html_pages_use_the_extracted_title_and_date():
+    page = ROOT / "seeds" / "site" / "kurdistan24" / "003_9752d2132f3ca193.html"
+    result = CliRunner().invoke(main, ["match", "--rules", RULES, "--json", str(page)])
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["published"] == "2024-01-27T00:00:00+00:00"
+    assert {m["rule"] for m in row["matches"]} == {"coalition-mission-iraq", "hmc-talks"}
+
+
+def test_match_human_output_highlights_terms(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("عنوان\nأعلنت بغداد انتهاء مهمة التحالف الدولي في العراق", encoding="utf-8")
+    result = CliRunner().invoke(main, ["match", "--rules", RULES, "--no-color", str(f)])
+    assert "✓ coalition-mission-iraq" in result.output
+    assert "«مهمة التحالف» الدولي" in result.output or "«مهمة التحالف»" in result.output
+
+
+def test_match_reports_missing_inputs_and_goes_on(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("عنوان\nلا شيء هنا", encoding="utf-8")
+    result = CliRunner().invoke(main, ["match", "--rules", RULES, str(tmp_path / "missing.txt"), str(f)])
+    assert result.exit_code == 1
+    assert "error: " + str(tmp_path / "missing.txt") + ": No such file or directory" in result.stderr
+    assert "no rule matched" in result.stdout
+
+
+def test_match_with_an_invalid_rules_file_exits_2(tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  - id: Bad Id\n    any: [x]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["match", "--rules", str(bad), str(SEEDS[0])])
+    assert result.exit_code == 2
+    assert "rules[0].id: invalid rule id 'Bad Id' (use lower-case letters, digits, '-' and '_')" in result.stderr
+
+
+def test_missing_config_directory_is_one_line_with_a_hint(tmp_path):
+    result = CliRunner().invoke(main, ["feeds", "--config", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'none'}: config directory not found",
+        "hint: pass --config DIR or set RASAD_CONFIG; the project's config/ holds examples",
+    ]
+
+
+def test_demo_runs_offline_and_finds_all_five(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "monitor", "demo", "--no-color"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("✓ coalition-mission-iraq") == 5
+    assert "Page chrome in extracted bodies: none" in out
+    assert "5 articles (0 fell back to the feed summary)" in out
+    assert out.count("── console: نهاية مهمة التحالف الدولي في العراق") == 5
+    assert "«" in out
+
+
+def test_version_and_help():
+    assert CliRunner().invoke(main, ["--version"]).output.startswith("rasad, version ")
+    help_text = CliRunner().invoke(main, ["--help"]).output
+    for command in ("run", "once", "demo", "check-config", "match", "feeds", "matches", "deliveries"):
+        assert command in help_text

@@ -1,0 +1,109 @@
+"""`rasad run` as systemd runs it: notify socket, watchdog, SIGHUP reload, SIGTERM drain."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RULES_YAML, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class NotifySocket:
+    def __init__(self, path: Path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.received: list[str] = []
+
+    def wait_for(self, state: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(state in m for m in self.received):
+                return
+            with contextlib.suppress(TimeoutError):
+                self.received.append(self.sock.recv(4096).decode())
+        raise AssertionError(f"no {state} from the daemon; got {self.received}")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def daemon(tmp_path, site, smtp, slack):
+    cfg = write_config(tmp_path / "config", feeds=[("موقع الاختبار", site.url("/feed.xml"))], smtp_port=smtp.port,
+                       extra_settings="poll:\n  interval: 1s\n  jitter: 0s\n")
+    notify = NotifySocket(tmp_path / "notify.sock")
+    log = (tmp_path / "daemon.log").open("w+")
+    env = {**os.environ, "NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "500000",
+           "RASAD_TEST_SLACK_WEBHOOK": slack.url}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "20"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    yield proc, notify, cfg, log
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    notify.close()
+    log.close()
+
+
+def read(log) -> str:
+    log.seek(0)
+    return log.read()
+
+
+def wait_until(predicate, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+def test_ready_watchdog_alerts_reload_and_clean_stop(daemon, smtp, slack, site):
+    proc, notify, cfg, log = daemon
+    notify.wait_for("READY=1")
+    notify.wait_for("WATCHDOG=1")
+    wait_until(lambda: len(smtp.messages) == 5 and len(slack.posts) == 6)
+    assert "feed.polled feed=\"موقع الاختبار\" status=ok items=5 new=5 matched=5" in read(log)
+
+    # a broken edit + SIGHUP: the error is logged with file:line, the last good config keeps running
+    (cfg / "rules.yaml").write_text(RULES_YAML.replace("published_within: 30d", "published_within: 3 dayz"), encoding="utf-8")
+    polls_before = len([r for r in site.requests if r.path == "/feed.xml"])
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config.kept" in read(log))
+    assert "rules.yaml:71:5: rules[2].published_within: invalid duration '3 dayz'" in read(log)
+    wait_until(lambda: len([r for r in site.requests if r.path == "/feed.xml"]) >= polls_before + 2)
+    assert proc.poll() is None  # still running, still polling (1 s interval, answered 304)
+
+    # a good edit is picked up
+    (cfg / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config.reloaded feeds=1 rules=3" in read(log))
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    notify.wait_for("STOPPING=1")
+    assert "daemon.stopped unfinished=0" in read(log)
+    assert len(smtp.messages) == 5 and len(slack.posts) == 6  # nothing sent twice
+
+
+def test_truncated_rules_file_is_reported_loudly(daemon):
+    proc, notify, cfg, log = daemon
+    notify.wait_for("READY=1")
+    one_rule = RULES_YAML[: RULES_YAML.index("  - id: hmc-talks")]
+    (cfg / "rules.yaml").write_text(one_rule, encoding="utf-8")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config.rules_dropped" in read(log))
+    assert "before=3 after=1" in read(log)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0

@@ -29,7 +29,8 @@ class EmailChannel:
         self.cfg = cfg
         self._password_file = secret_dir / cfg.password_file if cfg.password_file else None
         self._environ = environ
-        self._tls = ssl.create_default_context()
+        ca_file = secret_dir / cfg.ca_file if cfg.ca_file else None
+        self._tls = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
 
     def message(self, alert: Alert) -> Message:
         # The compat32 MIME classes, because the modern EmailMessage folds a long non-ASCII subject

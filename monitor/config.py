@@ -105,6 +105,7 @@ class EmailChannel(_Model):
     sender: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
     timeout: Duration = timedelta(seconds=30)
+    ca_file: Path | None = None  # a private CA that signed the server's certificate (internal relays)
 
     @model_validator(mode="before")
     @classmethod

@@ -146,6 +146,7 @@ class Daemon:
         while True:
             try:
                 await self.rt.deliver()
+                await self.rt.close_retired()
             except Exception as exc:  # the store may be briefly unavailable: report, carry on
                 event(log, "delivery.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
             if self._stop.is_set():
@@ -187,11 +188,16 @@ class Daemon:
                 after=len(new.ruleset),
                 hint="was rules.yaml saved truncated?",
             )
-        if self.rt is not None and new.database_url() != self.config.database_url():
-            event(log, "config.restart_needed", logging.WARNING, reason="the database URL changed")
         self.config = new
         if self.rt is not None:
-            self.rt.config = new
+            for setting in self.rt.apply(new):
+                event(
+                    log,
+                    "config.restart_needed",
+                    logging.WARNING,
+                    setting=setting,
+                    reason="the running daemon keeps the old value until it is restarted",
+                )
             # new feeds need their rows before their first poll
             try:
                 self.rt.store.sync_feeds([(f.name, f.url) for f in new.feeds])

@@ -44,6 +44,7 @@ class Runtime:
     policy: RetryPolicy
     clock: Callable[[], datetime]
     outbox: Outbox = field(init=False)
+    retired: list[Channel] = field(default_factory=list)  # replaced by a reload, not yet closed
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy)
@@ -58,6 +59,25 @@ class Runtime:
 
     async def deliver(self) -> Stats:
         return await self.outbox.deliver_due()
+
+    def apply(self, new: Config, environ: Mapping[str, str] = os.environ) -> list[str]:
+        """Switch to a reloaded config. Returns the settings that only a restart can change."""
+        old = self.config.settings
+        self.config = new
+        s = new.settings
+        if s.channels != old.channels:
+            self.retired.extend(self.channels.values())  # closed after the sends in flight
+            self.channels.clear()  # the outbox holds this same dict
+            self.channels.update(build_channels(new, environ=environ))
+        self.outbox.policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
+        restart = [name for name in ("network", "extraction") if getattr(s, name) != getattr(old, name)]
+        if new.database_url(environ) != self.store.url:
+            restart.append("database")
+        return restart
+
+    async def close_retired(self) -> None:
+        while self.retired:
+            await self.retired.pop().aclose()
 
     def rule_name(self, rule_id: str) -> str:
         rule = self.config.ruleset.by_id.get(rule_id)

@@ -87,3 +87,13 @@ def test_version_and_help():
     help_text = CliRunner().invoke(main, ["--help"]).output
     for command in ("run", "once", "demo", "check-config", "match", "feeds", "matches", "deliveries"):
         assert command in help_text
+
+
+def test_match_a_url(site):
+    url = site.url("/enabbaladi/001_e7fe13eef03437ae.html")
+    result = CliRunner().invoke(main, ["match", "--rules", RULES, "--json", url])
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["input"] == url
+    assert row["title"] == "“البنتاجون”: محادثاتنا مع العراق لا تتطرق للانسحاب العسكري"
+    assert row["published"] == "2024-01-26T00:00:00+00:00"
+    assert "coalition-mission-iraq" in [m["rule"] for m in row["matches"]]

@@ -107,3 +107,26 @@ def test_truncated_rules_file_is_reported_loudly(daemon):
     assert "before=3 after=1" in read(log)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
+
+
+def test_reload_applies_new_channel_settings_and_pending_alerts_follow(tmp_path, site, smtp, slack):
+    settings = "poll:\n  interval: 1h\n  jitter: 0s\ndelivery:\n  retry_base: 1s\n  retry_max: 2s\n"
+    feeds = [("موقع الاختبار", site.url("/feed.xml"))]
+    cfg = write_config(tmp_path / "config", feeds=feeds, smtp_port=9, extra_settings=settings)  # nothing listens on 9
+    log = (tmp_path / "daemon.log").open("w+")
+    env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)], stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    try:
+        wait_until(lambda: "alert.failed channel=email" in read(log))
+        assert smtp.messages == []
+        write_config(cfg, feeds=feeds, smtp_port=smtp.port, extra_settings=settings)
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: len(smtp.messages) == 5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert len(smtp.messages) == 5 and len(slack.posts) == 6

@@ -125,3 +125,21 @@ def test_unusable_database_is_a_clear_error():
         bad.create()
     assert str(exc.value).startswith("store: cannot create tables:")
     assert "check the database URL" in (exc.value.hint or "")
+
+
+def test_sqlite_write_transactions_take_the_write_lock_at_begin(tmp_path):
+    """BEGIN IMMEDIATE: a writer holds the lock from its first statement, so two writers queue on the
+    busy timeout instead of deadlocking on a read-to-write upgrade."""
+    import sqlite3
+
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    s.create()
+    other = sqlite3.connect(tmp_path / "x.db", timeout=0, isolation_level=None)
+    with s._write("test") as session:
+        session.exec(text("SELECT 1"))  # a read only: with a deferred BEGIN no lock would be held yet
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # released at commit
+    other.execute("ROLLBACK")
+    other.close()
+    s.close()

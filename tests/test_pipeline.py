@@ -1,0 +1,87 @@
+"""One feed end to end through the pipeline (real site, real workers): fallbacks, dates, isolation."""
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.config import FeedConfig, load_config
+from monitor.extract import extract_page
+from monitor.fetch import Fetcher, Limits
+from monitor.pipeline import Pipeline
+from monitor.site import send
+from monitor.store import Store
+from monitor.workers import ProcessPool
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+ARABIC_PAGE = """<html lang="ar"><head><meta property="article:published_time" content="2025-09-07T11:00:00+03:00">
+<title>خبر</title></head><body><nav><a href="/">الرئيسية</a></nav><article><h1>انسحاب التحالف الدولي من العراق</h1>
+<p>أعلنت الحكومة العراقية اليوم انتهاء مهمة التحالف الدولي في بغداد والأنبار والانتقال إلى علاقات أمنية ثنائية مع
+الولايات المتحدة، على أن تستمر المهمة في أربيل حتى أيلول/سبتمبر 2026 وفق جدول زمني متفق عليه بين الجانبين.</p>
+<p>وقال مستشار رئيس الوزراء إن الجدول الزمني موثق على موقعي وزارتي الخارجية في البلدين، وإن القوات العراقية باتت
+قادرة على حماية الحدود ومواصلة الحرب على تنظيم داعش دون الحاجة إلى وجود قوات أجنبية قتالية على الأرض.</p>
+</article><footer>جميع الحقوق محفوظة</footer></body></html>"""
+
+
+def feed_xml(base: str) -> bytes:
+    items = [
+        ("صفحة عادية بلا تاريخ في الخلاصة", "/page.html", ""),
+        ("انسحاب التحالف الدولي من العراق: صفحة معطوبة", "/pathological.html",
+         "<pubDate>Sun, 07 Sep 2025 08:00:00 GMT</pubDate>"),
+        ("ملف PDF عن انسحاب التحالف الدولي من العراق", "/report.pdf", ""),
+    ]
+    body = "".join(
+        f"<item><title>{t}</title><link>{base}{p}</link>{d}<description>ملخص: انتهاء مهمة التحالف الدولي في العراق"
+        f"</description></item>"
+        for t, p, d in items
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
+
+
+@pytest.fixture
+def routes(site):
+    pathological = ("<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 50_000 + "</p></article></body></html>").encode()
+    site.routes["/pipeline.xml"] = lambda h: send(h, 200, feed_xml(site.base), "application/rss+xml")
+    site.routes["/page.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html; charset=utf-8")
+    site.routes["/pathological.html"] = lambda h: send(h, 200, pathological, "text/html")
+    site.routes["/report.pdf"] = lambda h: send(h, 200, b"%PDF-1.4", "application/pdf")
+    return site
+
+
+def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    feed = FeedConfig(name="اختبار", url=routes.url("/pipeline.xml"))
+    store.sync_feeds([(feed.name, feed.url)])
+    ruleset = load_config(ROOT / "config").ruleset
+
+    async def go():
+        pool = ProcessPool(2, deadline=1.0)
+        async with Fetcher(Limits(timeout=10)) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            pipeline = Pipeline(store, fetcher, extract, 5_000_000, 5_000_000, lambda: NOW)
+            try:
+                start = time.monotonic()
+                report = await pipeline.poll(feed, ruleset)
+                return report, time.monotonic() - start
+            finally:
+                pool.close()
+
+    report, elapsed = asyncio.run(go())
+    assert (report.status, report.items, report.new, report.fallbacks) == ("ok", 3, 3, 2)
+    assert elapsed < 20  # the pathological page did not hold the feed for minutes
+    articles = {m.article.url.rsplit("/", 1)[1]: m.article for m in store.matches()}
+    normal = articles["page.html"]
+    assert normal.extraction == "trafilatura"
+    assert normal.published == datetime(2025, 9, 7, tzinfo=UTC)  # from the page: the feed gave none
+    assert "جميع الحقوق محفوظة" not in normal.body
+    killed = articles["pathological.html"]
+    assert killed.extraction == "fallback: extract: gave up after 1s; worker stopped"
+    assert killed.body == "ملخص: انتهاء مهمة التحالف الدولي في العراق"
+    assert killed.published == datetime(2025, 9, 7, 8, tzinfo=UTC)  # the feed's date wins
+    assert articles["report.pdf"].extraction == "fallback: not an HTML page (application/pdf)"
+    store.close()

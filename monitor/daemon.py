@@ -79,14 +79,21 @@ class Daemon:
             await self._stop.wait()
             self.notifier.notify("STOPPING=1")
             event(log, "daemon.stopping", inflight=len(self._inflight))
-            self.scheduler.shutdown(wait=False)
+            # pause, not shutdown: APScheduler's shutdown cancels running coroutine jobs
+            self.scheduler.pause()
             self._wake.set()
+            deadline = loop.time() + self.stop_timeout
             pending = [*self._inflight, delivery]
             _, not_done = await asyncio.wait(pending, timeout=self.stop_timeout)
+            if not not_done:
+                # what the last polls stored is sent now rather than at the next start
+                final = asyncio.create_task(self._deliver_once())
+                _, not_done = await asyncio.wait([final], timeout=max(0.0, deadline - loop.time()))
             for task in not_done:
                 task.cancel()
             watchdog.cancel()
             await asyncio.gather(*not_done, watchdog, return_exceptions=True)
+            self.scheduler.shutdown(wait=False)
             event(log, "daemon.stopped", unfinished=len(not_done))
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
@@ -141,14 +148,17 @@ class Daemon:
         finally:
             self._inflight.discard(task)
 
-    async def _delivery_loop(self) -> None:
+    async def _deliver_once(self) -> None:
         assert self.rt is not None
+        try:
+            await self.rt.deliver()
+            await self.rt.close_retired()
+        except Exception as exc:  # the store may be briefly unavailable: report, carry on
+            event(log, "delivery.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+
+    async def _delivery_loop(self) -> None:
         while True:
-            try:
-                await self.rt.deliver()
-                await self.rt.close_retired()
-            except Exception as exc:  # the store may be briefly unavailable: report, carry on
-                event(log, "delivery.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            await self._deliver_once()
             if self._stop.is_set():
                 return
             self._wake.clear()

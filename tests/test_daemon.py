@@ -130,3 +130,33 @@ def test_reload_applies_new_channel_settings_and_pending_alerts_follow(tmp_path,
             proc.kill()
         log.close()
     assert len(smtp.messages) == 5 and len(slack.posts) == 6
+
+
+def test_sigterm_lets_an_inflight_poll_finish(tmp_path, site, smtp, slack):
+    from monitor.site import send
+
+    feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes().replace(b"http://seeds.rasad.invalid", site.base.encode())
+
+    def slow_feed(h):
+        time.sleep(2)
+        send(h, 200, feed, "application/rss+xml")
+
+    site.routes["/slow-feed.xml"] = slow_feed
+    cfg = write_config(tmp_path / "config", feeds=[("بطيء", site.url("/slow-feed.xml"))], smtp_port=smtp.port)
+    log = (tmp_path / "daemon.log").open("w+")
+    env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)], stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    try:
+        wait_until(lambda: any(r.path == "/slow-feed.xml" for r in site.requests))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    text = (tmp_path / "daemon.log").read_text()
+    assert "daemon.stopping inflight=1" in text
+    assert 'feed.polled feed=بطيء status=ok items=5 new=5 matched=5' in text
+    assert "daemon.stopped unfinished=0" in text
+    assert len(smtp.messages) == 5  # what it stored before stopping, it also sent

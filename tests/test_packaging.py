@@ -74,3 +74,16 @@ def test_lint_and_types_are_clean():
     assert fmt.returncode == 0, fmt.stdout
     mypy = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
     assert mypy.returncode == 0, mypy.stdout
+
+
+def test_systemd_accepts_the_unit(tmp_path):
+    import shutil
+
+    if shutil.which("systemd-analyze") is None:
+        import pytest
+
+        pytest.skip("systemd-analyze is not installed")
+    text = (ROOT / "systemd" / "rasad.service").read_text().replace("/opt/rasad/bin/rasad", "/bin/true")
+    (tmp_path / "rasad.service").write_text(text)
+    out = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "rasad.service")], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == "", out.stderr

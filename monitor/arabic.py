@@ -61,8 +61,8 @@ def _format_chars() -> list[int]:
 _TABLE: dict[int, str | None] = {ord(k): v for k, v in _MAP.items()}
 _TABLE.update({cp: None for cp in (*_DELETE, *_format_chars())})
 
-# A word: letters and digits. Underscore is not part of a word.
-_WORD = re.compile(r"[^\W_]+")
+# A word: a run of letters, or a run of digits ("كوردستان24" is two words). Underscore is neither.
+_WORD = re.compile(r"[^\W\d_]+|\d+")
 # In original text a word may also contain the characters normalisation deletes.
 _IGNORABLE = "".join(chr(cp) for cp in sorted(_TABLE) if _TABLE[cp] is None and cp < sys.maxunicode)
 _ORIGINAL_WORD = re.compile(r"(?:[^\W_]|[" + re.escape(_IGNORABLE) + r"])+")

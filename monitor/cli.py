@@ -189,7 +189,7 @@ def match_cmd(
 ) -> None:
     """Run rules against local .txt (first line = title) or .html files, or URLs; no store needed."""
     from monitor.inputs import read_inputs
-    from monitor.rules import match
+    from monitor.rules import article_dates, match
     from monitor.show import format_article_matches
 
     ruleset = load_rules_file(rules_file or _config_dir(ctx, config_dir) / "rules.yaml")
@@ -209,7 +209,19 @@ def match_cmd(
                         "input": name,
                         "title": article.title,
                         "published": article.published.isoformat() if article.published else None,
-                        "matches": [{"rule": m.rule_id, "score": m.score, "terms": m.terms} for m in found],
+                        "mentioned_dates": [
+                            {"text": d.text, "date": d.iso} for d in article_dates(article, now)
+                        ],
+                        "matches": [
+                            {
+                                "rule": m.rule_id,
+                                "score": m.score,
+                                "terms": m.terms,
+                                "fields": m.fields,
+                                "dates": [{"text": d.text, "date": d.iso} for d in m.dates],
+                            }
+                            for m in found
+                        ],
                     },
                     ensure_ascii=False,
                 )
@@ -219,6 +231,108 @@ def match_cmd(
         else:
             click.echo(f"{name}: no rule matched ({article.title[:80]})\n")
     sys.exit(EXIT_PARTIAL if failed else EXIT_OK)
+
+
+@main.group()
+def rules() -> None:
+    """Work on watch rules: see why they match or not."""
+
+
+@rules.command("test")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rules file (default: the configured rules.yaml).",
+)
+@click.option("--rule", "only", multiple=True, help="Only these rule ids.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input and rule.")
+@config_option
+@click.pass_context
+@edge
+def rules_test(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    rules_file: Path | None,
+    only: tuple[str, ...],
+    as_json: bool,
+    config_dir: Path | None,
+) -> None:
+    """For each input and rule: matched or not, and why (which parts held, the nearest miss)."""
+    from monitor.inputs import read_inputs
+    from monitor.rules import explain
+    from monitor.show import format_explanation
+
+    ruleset = load_rules_file(rules_file or _config_dir(ctx, config_dir) / "rules.yaml")
+    unknown = [r for r in only if r not in ruleset.by_id]
+    if unknown:
+        raise click.BadParameter(
+            f"no rule '{unknown[0]}' (rules: {', '.join(ruleset.by_id)})", param_hint="--rule"
+        )
+    failed = 0
+    for name, article, error in asyncio.run(read_inputs(inputs)):
+        if error is not None or article is None:
+            failed += 1
+            click.echo(f"error: {name}: {error}", err=True)
+            continue
+        explanations = [e for e in explain(article, ruleset, _now()) if not only or e.rule_id in only]
+        if as_json:
+            for e in explanations:
+                click.echo(
+                    json.dumps(
+                        {
+                            "input": name,
+                            "rule": e.rule_id,
+                            "matched": e.matched,
+                            "score": e.score,
+                            "reason": e.reason,
+                            "nearest_miss": e.nearest_miss,
+                            "tree": e.tree,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+        else:
+            click.echo(f"{name} — {article.title}")
+            for e in explanations:
+                click.echo(format_explanation(e))
+            click.echo()
+    sys.exit(EXIT_PARTIAL if failed else EXIT_OK)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--since", default="30d", show_default=True, help="Articles first seen this recently, e.g. 30d."
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rules file to try (default: the configured rules.yaml).",
+)
+@click.pass_context
+@edge
+def backtest(ctx: click.Context, config_dir: Path | None, since: str, rules_file: Path | None) -> None:
+    """Re-run rules over stored articles: which would now match, which no longer would. Changes nothing."""
+    from monitor.backtest import run_backtest
+    from monitor.runtime import open_store
+
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    config = _load(ctx, config_dir)
+    ruleset = load_rules_file(rules_file) if rules_file else config.ruleset
+    store = open_store(config)
+    try:
+        total = store.count_articles(_now() - window)
+        with click.progressbar(length=total, label=f"{total} articles", file=sys.stderr) as bar:
+            result = run_backtest(store.articles(_now() - window), ruleset, _now(), progress=bar.update)
+    finally:
+        store.close()
+    click.echo(result.report(), nl=False)
 
 
 @main.command()

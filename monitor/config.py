@@ -13,7 +13,7 @@ import os
 import re
 import typing
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -51,6 +51,7 @@ def _size(value: object) -> int:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ByteSize = Annotated[int, BeforeValidator(_size)]
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+FieldLiteral = Literal["title", "summary", "body", "url", "source"]
 
 
 class _Model(BaseModel):
@@ -184,11 +185,16 @@ class RuleConfig(_Model):
     name: str | None = None
     description: str | None = None
     channels: list[str] = []
-    fields: list[Literal["title", "summary", "body", "url", "source"]] = ["title", "summary", "body"]
+    fields: list[FieldLiteral] = ["title", "summary", "body"]
+    field_weights: dict[FieldLiteral, float] = {}  # defaults: title 3, summary 2, body 1, url 1, source 1
     all: list[Any] | None = None
     any: list[Any] | None = None
     none: list[Any] | None = None
     published_within: Duration | None = None
+    published_after: date | None = None
+    published_before: date | None = None
+    mentions_date: dict[str, Any] | None = None  # {between: [2025-09, 2026-12]} or {after: …, before: …}
+    languages: list[str] | Literal["any"] = ["ar"]  # ar, fa, ckb, ur, other; "any" turns the guard off
     threshold: float = 0.0
     enabled: bool = True
 
@@ -205,13 +211,21 @@ class RuleConfig(_Model):
 
     @model_validator(mode="after")
     def _has_terms(self) -> RuleConfig:
-        if not (self.all or self.any):
+        if not (self.all or self.any or self.mentions_date):
             raise PydanticCustomError("rule_empty", "a rule needs an 'all' or an 'any' list of terms")
         return self
 
+    @field_validator("field_weights")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            raise PydanticCustomError("weight", "field weights cannot be negative: {bad}", {"bad": bad})
+        return value
+
 
 class RulesFile(_Model):
-    aliases: dict[str, list[str]] = {}
+    aliases: dict[str, list[Any]] = {}  # terms: strings, or {term: …, weight: …}
     rules: list[RuleConfig] = Field(min_length=1)
 
 

@@ -7,7 +7,7 @@ timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 FieldName = Literal["title", "summary", "body", "url", "source"]
@@ -53,6 +53,30 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class MentionedDate:
+    """A date an article mentions: the literal span and the period it names (inclusive)."""
+
+    text: str  # as written
+    start: int  # offsets in the text it was found in
+    end: int
+    first: date
+    last: date
+    precision: Literal["day", "month", "year"]
+    qualifier: Literal["start", "mid", "end"] | None = None
+
+    @property
+    def iso(self) -> str:
+        if self.precision == "day":
+            return self.first.isoformat()
+        if self.precision == "month":
+            return f"{self.first.year:04d}-{self.first.month:02d}"
+        return f"{self.first.year:04d}"
+
+    def overlaps(self, lo: date, hi: date) -> bool:
+        return self.first <= hi and self.last >= lo
+
+
+@dataclass(frozen=True, slots=True)
 class TermHit:
     """One occurrence of a rule term in an article field."""
 
@@ -69,6 +93,7 @@ class Match:
     rule_id: str
     score: float
     hits: tuple[TermHit, ...]
+    dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied a date condition
 
     @property
     def terms(self) -> list[str]:

@@ -1,43 +1,68 @@
-"""Watch rules: compile once, match many (pure).
+"""Watch rules: compile once, match many, explain why (pure).
 
 ``compile_rules(configs, aliases)`` turns validated rule configs into a :class:`RuleSet`;
 ``match(article, ruleset, now)`` returns the rules the article satisfies, each with the terms that
-matched (field, token position, original text).
+matched (field, token position, original text) and the mentioned dates that satisfied a date
+condition; ``explain(article, ruleset, now)`` says for every rule which parts held and which failed.
 
 Terms and text meet in one normalised spelling (:mod:`monitor.arabic`). Rule terms are never
 stemmed; text tokens are also read with their proclitics removed (و/ف, ب/ك/ل, ال). A term written
 with ال also matches the bare word when at least four letters follow ال. ``word*`` matches any
-continuation. A phrase matches as a token sequence, clitics allowed on its first token only.
+continuation, ``word+`` the word with a pronoun suffix (مهمة+ → مهمتها, مهمتهم, مهمتنا …). A phrase
+matches as a token sequence, clitics allowed on its first token only.
 
-Matching looks every text token (and its readings) up in one dictionary keyed by the first token of
-every term, so its cost grows with the article, not with the number of rules.
+Conditions: a term, ``@alias``, ``{term, weight}``, and groups ``all`` / ``any`` / ``none`` /
+``{at_least: N, of: [...]}`` / ``{near: [...], within: N, same_sentence: bool}`` /
+``{regex: ...}`` (on normalised text) / ``{mentions_date: {between|after|before}}``.
+
+Every text token is looked up once in a per-ruleset memo from token to candidate terms, so the cost
+of matching grows with the article, not with the number of rules.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from monitor.arabic import readings, token_spans, tokens
-from monitor.model import Article, FieldName, Match, TermHit
+from monitor.arabic import normalize, readings, token_spans, tokens
+from monitor.dates import mentioned_dates
+from monitor.language import detect_language
+from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
 
 if TYPE_CHECKING:
     from monitor.config import RuleConfig
 
-FIELD_WEIGHT: dict[str, float] = {"title": 3.0, "summary": 2.0, "body": 1.0, "url": 1.0, "source": 1.0}
+FIELDS: tuple[FieldName, ...] = ("title", "summary", "body", "url", "source")
+DEFAULT_FIELD_WEIGHT: dict[str, float] = {
+    "title": 3.0,
+    "summary": 2.0,
+    "body": 1.0,
+    "url": 1.0,
+    "source": 1.0,
+}
 BARE_MIN = 4  # letters that must follow ال for a term to match the bare word
+PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "كم", "كن", "ي", "ني", "نا")
+FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
+REGEX_MAX_TEXT = 200_000
+MEMO_MAX = 500_000
+
+Loc = tuple[str | int, ...]
 
 
 class RuleError(Exception):
     """Rules that cannot be compiled: ``problems`` is a list of (config location, message)."""
 
-    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
         super().__init__("; ".join(m for _, m in problems))
         self.problems = problems
+
+
+# ---------------------------------------------------------------- terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +83,183 @@ class Term:
     id: int
     text: str  # as written in the rule
     toks: tuple[_Tok, ...]
+    weight: float = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+# ---------------------------------------------------------------- condition nodes
+
+
+def article_dates(article: Article, now: datetime) -> list[MentionedDate]:
+    """Every date the article mentions, resolved against its publication date (else ``now``)."""
+    published = article.published
+    if published is not None and published > now + FUTURE_TOLERANCE:
+        published = None
+    return mentioned_dates(_dated_text(article), (published or now).date())
+
+
+def _dated_text(article: Article) -> str:
+    return f"{article.title}\n{article.summary}\n{article.body}"
+
+
+@dataclass
+class _Ctx:
+    """What one article offers one rule: term hits in the rule's fields, texts, dates."""
+
+    article: Article
+    hits: dict[int, list[tuple[FieldName, int, int]]]  # term id → (field, position, length)
+    reference: date
+    fields: frozenset[str]
+    cached_dates: list[MentionedDate] | None = None
+    _sentences: dict[str, list[int]] = field(default_factory=dict)
+    _normalised: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dates(self) -> list[MentionedDate]:
+        if self.cached_dates is None:
+            self.cached_dates = mentioned_dates(_dated_text(self.article), self.reference)
+        return self.cached_dates
+
+    def sentences(self, field_name: str) -> list[int]:
+        if field_name not in self._sentences:
+            self._sentences[field_name] = sentence_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+        return self._sentences[field_name]
+
+    def normalised(self, field_name: str) -> str:
+        if field_name not in self._normalised:
+            text = self.article.field_text(field_name)[:REGEX_MAX_TEXT]  # type: ignore[arg-type]
+            self._normalised[field_name] = normalize(text)
+        return self._normalised[field_name]
+
+
+@dataclass(frozen=True)
 class _Leaf:
     terms: tuple[int, ...]  # satisfied by any of these
+    label: str
+
+    def holds(self, ctx: _Ctx) -> bool:
+        return any(t in ctx.hits for t in self.terms)
+
+    def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
+        terms.update(t for t in self.terms if t in ctx.hits)
+
+    def term_ids(self) -> Iterable[int]:
+        return self.terms
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Group:
-    kind: Literal["all", "any", "none"]
-    children: tuple[_Leaf | _Group, ...]
+    kind: str  # all | any | none | at_least
+    children: tuple[Node, ...]
+    need: int = 1  # for at_least
+
+    def holds(self, ctx: _Ctx) -> bool:
+        if self.kind == "all":
+            return all(c.holds(ctx) for c in self.children)
+        if self.kind == "any":
+            return any(c.holds(ctx) for c in self.children)
+        if self.kind == "none":
+            return not any(c.holds(ctx) for c in self.children)
+        return sum(1 for c in self.children if c.holds(ctx)) >= self.need
+
+    def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
+        if self.kind == "none":
+            return
+        for c in self.children:
+            if c.holds(ctx):
+                c.used(ctx, terms, dates)
+
+    def term_ids(self) -> Iterable[int]:
+        if self.kind != "none":
+            for c in self.children:
+                yield from c.term_ids()
 
 
-Node = _Leaf | _Group
+@dataclass(frozen=True)
+class _Near:
+    items: tuple[_Leaf, ...]
+    within: int
+    same_sentence: bool
+
+    def _window(self, ctx: _Ctx) -> tuple[str, list[int]] | None:
+        """A field and one position per item, all within ``within`` tokens (and one sentence)."""
+        by_field: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, leaf in enumerate(self.items):
+            for t in leaf.terms:
+                for f, pos, _ in ctx.hits.get(t, ()):
+                    by_field[f].append((pos, i))
+        for fname, points in by_field.items():
+            if len({i for _, i in points}) < len(self.items):
+                continue
+            points.sort()
+            sentences = ctx.sentences(fname) if self.same_sentence else None
+            last: dict[int, int] = {}
+            for pos, i in points:
+                last[i] = pos
+                if len(last) == len(self.items):
+                    lo = min(last.values())
+                    if pos - lo <= self.within and (
+                        sentences is None or _same_sentence(sentences, list(last.values()))
+                    ):
+                        return fname, sorted(last.values())
+        return None
+
+    def holds(self, ctx: _Ctx) -> bool:
+        return self._window(ctx) is not None
+
+    def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
+        window = self._window(ctx)
+        if window is None:
+            return
+        f, positions = window
+        for leaf in self.items:
+            terms.update(
+                t for t in leaf.terms if any(h[0] == f and h[1] in positions for h in ctx.hits.get(t, ()))
+            )
+
+    def term_ids(self) -> Iterable[int]:
+        for leaf in self.items:
+            yield from leaf.terms
+
+
+def _same_sentence(sentences: list[int], positions: list[int]) -> bool:
+    ids = {sentences[p] for p in positions if p < len(sentences)}
+    return len(ids) == 1
+
+
+@dataclass(frozen=True)
+class _Regex:
+    pattern: re.Pattern[str]
+
+    def holds(self, ctx: _Ctx) -> bool:
+        return any(self.pattern.search(ctx.normalised(f)) for f in ctx.fields)
+
+    def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
+        return None
+
+    def term_ids(self) -> Iterable[int]:
+        return ()
+
+
+@dataclass(frozen=True)
+class _Mentions:
+    lo: date
+    hi: date
+    label: str
+
+    def matching(self, ctx: _Ctx) -> list[MentionedDate]:
+        return [d for d in ctx.dates if d.overlaps(self.lo, self.hi)]
+
+    def holds(self, ctx: _Ctx) -> bool:
+        return bool(self.matching(ctx))
+
+    def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
+        dates.extend(d for d in self.matching(ctx) if d not in dates)
+
+    def term_ids(self) -> Iterable[int]:
+        return ()
+
+
+Node = _Leaf | _Group | _Near | _Regex | _Mentions
 
 
 @dataclass(frozen=True)
@@ -80,121 +268,319 @@ class CompiledRule:
     name: str
     channels: tuple[str, ...]
     fields: frozenset[str]
+    field_weights: Mapping[str, float]
     root: _Group
     published_within: timedelta | None
+    published_after: date | None
+    published_before: date | None
+    languages: frozenset[str] | None  # None: any language
     threshold: float
     term_ids: frozenset[int]
+    always: bool  # holds without any term hit possible (regex/date-only): evaluated for every article
+
+
+Candidates = tuple[tuple[int, tuple[_Tok, ...]], ...]
 
 
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[CompiledRule, ...]
     terms: tuple[Term, ...]
-    # first-token spelling → [(term id, remaining tokens)]
-    exact: Mapping[str, tuple[tuple[int, tuple[_Tok, ...]], ...]]
-    prefixes: Mapping[str, tuple[tuple[int, tuple[_Tok, ...]], ...]]
+    exact: Mapping[str, Candidates]  # first-token spelling → (term id, remaining tokens)
+    prefixes: Mapping[str, Candidates]
     prefix_lengths: tuple[int, ...]
     fields: tuple[FieldName, ...]
     by_id: Mapping[str, CompiledRule] = field(default_factory=dict)
+    memo: dict[str, Candidates] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def candidates(self, token: str) -> Candidates:
+        """Every term whose first token accepts one of ``token``'s readings (memoised)."""
+        found = self.memo.get(token)
+        if found is not None:
+            return found
+        out: list[tuple[int, tuple[_Tok, ...]]] = []
+        seen: set[int] = set()
+        for reading in readings(token):
+            for cand in self.exact.get(reading, ()):
+                if cand[0] not in seen:
+                    seen.add(cand[0])
+                    out.append(cand)
+            for length in self.prefix_lengths:
+                if length > len(reading):
+                    break
+                for cand in self.prefixes.get(reading[:length], ()):
+                    if cand[0] not in seen:
+                        seen.add(cand[0])
+                        out.append(cand)
+        result = tuple(out)
+        if len(self.memo) >= MEMO_MAX:
+            self.memo.clear()
+        self.memo[token] = result
+        return result
 
 
 # ---------------------------------------------------------------- compilation
 
 
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+
+
 class _Compiler:
-    def __init__(self, aliases: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, aliases: Mapping[str, Sequence[Any]]) -> None:
         self.aliases = aliases
         self.terms: list[Term] = []
-        self.by_text: dict[str, int] = {}
-        self.problems: list[tuple[tuple[str | int, ...], str]] = []
+        self.by_key: dict[tuple[str, float], int] = {}
+        self.problems: list[tuple[Loc, str]] = []
 
-    def term(self, text: str, loc: tuple[str | int, ...]) -> int | None:
-        if text in self.by_text:
-            return self.by_text[text]
+    def fail(self, loc: Loc, message: str) -> None:
+        self.problems.append((loc, message))
+
+    def term(self, text: str, loc: Loc, weight: float = 1.0) -> int | None:
+        key = (text, weight)
+        if key in self.by_key:
+            return self.by_key[key]
         toks: list[_Tok] = []
         for piece in text.split():
-            prefix = piece.endswith("*")
-            words = tokens(piece.rstrip("*"))
-            if not words:
-                continue
+            prefix, suffixed = piece.endswith("*"), piece.endswith("+")
+            words = tokens(piece.rstrip("*+"))
             for i, word in enumerate(words):
                 last = i == len(words) - 1
-                if prefix and last and len(word) < 2:
-                    self.problems.append(
-                        (loc, f"term '{text}': '{piece}' needs at least 2 letters before '*'")
-                    )
+                if (prefix or suffixed) and last and len(word) < 2:
+                    self.fail(loc, f"term '{text}': '{piece}' needs at least 2 letters before '{piece[-1]}'")
                     return None
                 forms = {word}
                 if word.startswith("ال") and len(word) - 2 >= BARE_MIN:
                     forms.add(word[2:])
+                if suffixed and last:
+                    forms |= {_suffixed(f, s) for f in list(forms) for s in PRONOUN_SUFFIXES}
                 toks.append(_Tok(frozenset(forms), prefix and last))
         if not toks:
-            self.problems.append((loc, f"term '{text}' has no letters or digits"))
+            self.fail(loc, f"term '{text}' has no letters or digits")
             return None
-        term = Term(len(self.terms), text, tuple(toks))
+        term = Term(len(self.terms), text, tuple(toks), weight)
         self.terms.append(term)
-        self.by_text[text] = term.id
+        self.by_key[key] = term.id
         return term.id
 
-    def condition(self, cond: Any, loc: tuple[str | int, ...]) -> Node | None:
-        if isinstance(cond, str):
-            if cond.startswith("@"):
-                name = cond[1:]
-                if name not in self.aliases:
-                    close = difflib.get_close_matches(name, list(self.aliases), n=1)
-                    known = (
-                        f"did you mean '@{close[0]}'?"
-                        if close
-                        else "known: " + (", ".join(sorted(self.aliases)) or "none defined")
-                    )
-                    self.problems.append((loc, f"unknown alias '{cond}' ({known})"))
-                    return None
-                ids = [self.term(t, ("aliases", name, i)) for i, t in enumerate(self.aliases[name])]
-                return _Leaf(tuple(i for i in ids if i is not None))
-            term_id = self.term(cond, loc)
-            return None if term_id is None else _Leaf((term_id,))
-        if isinstance(cond, dict):
-            keys = [k for k in cond if k in ("all", "any", "none")]
-            unknown = [k for k in cond if k not in ("all", "any", "none")]
+    def leaf(self, cond: Any, loc: Loc) -> _Leaf | None:
+        """A term, ``@alias`` or ``{term: …, weight: …}``."""
+        if isinstance(cond, dict) and "term" in cond:
+            unknown = sorted(set(cond) - {"term", "weight"})
             if unknown:
-                self.problems.append(
-                    (loc, f"unknown key '{unknown[0]}' in a condition (use all, any or none)")
+                self.fail(loc, f"unknown key '{unknown[0]}' in a term (use term and weight)")
+                return None
+            weight = cond.get("weight", 1.0)
+            if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+                self.fail((*loc, "weight"), f"weight must be a positive number, not {weight!r}")
+                return None
+            term_id = self.term(str(cond["term"]), loc, float(weight))
+            return None if term_id is None else _Leaf((term_id,), str(cond["term"]))
+        if not isinstance(cond, str):
+            return None
+        if cond.startswith("@"):
+            name = cond[1:]
+            if name not in self.aliases:
+                close = difflib.get_close_matches(name, list(self.aliases), n=1)
+                known = (
+                    f"did you mean '@{close[0]}'?"
+                    if close
+                    else "known: " + (", ".join(sorted(self.aliases)) or "none defined")
+                )
+                self.fail(loc, f"unknown alias '{cond}' ({known})")
+                return None
+            ids: list[int] = []
+            for i, item in enumerate(self.aliases[name]):
+                sub = self.leaf(item, ("aliases", name, i))
+                if sub is None:
+                    if not isinstance(item, str | dict):
+                        self.fail(("aliases", name, i), "an alias lists terms")
+                    continue
+                ids.extend(sub.terms)
+            return _Leaf(tuple(dict.fromkeys(ids)), cond)
+        term_id = self.term(cond, loc)
+        return None if term_id is None else _Leaf((term_id,), cond)
+
+    def condition(self, cond: Any, loc: Loc) -> Node | None:
+        if isinstance(cond, str) or (isinstance(cond, dict) and "term" in cond):
+            return self.leaf(cond, loc)
+        if not isinstance(cond, dict):
+            self.fail(loc, f"a condition is a term or a group, not {type(cond).__name__}")
+            return None
+        kinds = [k for k in ("all", "any", "none", "at_least", "near", "regex", "mentions_date") if k in cond]
+        if len(kinds) != 1:
+            unknown = sorted(
+                set(cond)
+                - {
+                    "all",
+                    "any",
+                    "none",
+                    "at_least",
+                    "of",
+                    "near",
+                    "within",
+                    "same_sentence",
+                    "regex",
+                    "mentions_date",
+                }
+            )
+            if unknown:
+                self.fail(
+                    loc,
+                    f"unknown key '{unknown[0]}' in a condition (use all, any, none, at_least, near, "
+                    "regex or mentions_date)",
+                )
+            else:
+                self.fail(
+                    loc,
+                    "a condition group needs exactly one of all, any, none, at_least, near, regex, "
+                    "mentions_date",
+                )
+            return None
+        kind = kinds[0]
+        allowed = {"at_least": {"at_least", "of"}, "near": {"near", "within", "same_sentence"}}.get(
+            kind, {kind}
+        )
+        extra = sorted(set(cond) - allowed)
+        if extra:
+            self.fail((*loc, extra[0]), f"'{extra[0]}' does not go with '{kind}'")
+            return None
+        if kind in ("all", "any", "none"):
+            return self.group(kind, cond[kind], (*loc, kind))
+        if kind == "at_least":
+            need = cond["at_least"]
+            if not isinstance(need, int) or isinstance(need, bool) or need < 1:
+                self.fail((*loc, "at_least"), f"at_least needs a whole number ≥ 1, not {need!r}")
+                return None
+            g = self.group("at_least", cond.get("of"), (*loc, "of"))
+            if g is None:
+                return None
+            if need > len(g.children):
+                self.fail(
+                    (*loc, "at_least"), f"at_least {need} of only {len(g.children)} conditions can never hold"
                 )
                 return None
-            if len(keys) != 1:
-                self.problems.append((loc, "a condition group needs exactly one of all, any, none"))
-                return None
-            kind = keys[0]
-            return self.group(kind, cond[kind], (*loc, kind))
-        self.problems.append((loc, f"a condition is a term or a group, not {type(cond).__name__}"))
-        return None
+            return _Group("at_least", g.children, need)
+        if kind == "near":
+            return self.near(cond, loc)
+        if kind == "regex":
+            return self.regex(cond["regex"], (*loc, "regex"))
+        bounds = self.date_bounds(cond["mentions_date"], (*loc, "mentions_date"))
+        return None if bounds is None else _Mentions(*bounds)
 
-    def group(self, kind: str, items: Any, loc: tuple[str | int, ...]) -> _Group | None:
+    def group(self, kind: str, items: Any, loc: Loc) -> _Group | None:
         if not isinstance(items, list) or not items:
-            self.problems.append((loc, f"'{kind}' needs a non-empty list"))
+            self.fail(loc, f"'{kind}' needs a non-empty list")
             return None
         children = [self.condition(c, (*loc, i)) for i, c in enumerate(items)]
         if any(c is None for c in children):
             return None
-        return _Group(kind, tuple(c for c in children if c is not None))  # type: ignore[arg-type]
+        return _Group(kind, tuple(c for c in children if c is not None))
+
+    def near(self, cond: dict[str, Any], loc: Loc) -> _Near | None:
+        items, within = cond["near"], cond.get("within", 10)
+        if not isinstance(items, list) or len(items) < 2:
+            self.fail((*loc, "near"), "'near' needs a list of at least two terms")
+            return None
+        if not isinstance(within, int) or isinstance(within, bool) or within < 1:
+            self.fail((*loc, "within"), f"within needs a whole number of tokens ≥ 1, not {within!r}")
+            return None
+        leaves = [self.leaf(item, (*loc, "near", i)) for i, item in enumerate(items)]
+        for i, (item, leaf) in enumerate(zip(items, leaves, strict=True)):
+            if leaf is None and not isinstance(item, str | dict):
+                self.fail((*loc, "near", i), "'near' lists terms or @aliases")
+        if any(leaf is None for leaf in leaves):
+            return None
+        return _Near(
+            tuple(leaf for leaf in leaves if leaf is not None), within, bool(cond.get("same_sentence"))
+        )
+
+    def regex(self, pattern: Any, loc: Loc) -> _Regex | None:
+        if not isinstance(pattern, str) or not pattern:
+            self.fail(loc, "regex needs a pattern")
+            return None
+        if len(pattern) > 300:
+            self.fail(loc, "regex is longer than 300 characters; split it into terms")
+            return None
+        if _NESTED_QUANTIFIER.search(pattern):
+            self.fail(loc, f"regex '{pattern}' nests quantifiers (catastrophic backtracking); simplify it")
+            return None
+        try:
+            return _Regex(re.compile(pattern))
+        except re.error as exc:
+            self.fail(loc, f"invalid regex '{pattern}': {exc}")
+            return None
+
+    def date_bounds(self, spec: Any, loc: Loc) -> tuple[date, date, str] | None:
+        if not isinstance(spec, dict) or not spec or set(spec) - {"between", "after", "before"}:
+            self.fail(
+                loc,
+                "mentions_date needs between: [FROM, TO], or after: and/or before: (YYYY, YYYY-MM or "
+                "YYYY-MM-DD)",
+            )
+            return None
+        if "between" in spec:
+            pair = spec["between"]
+            if not isinstance(pair, list) or len(pair) != 2 or len(spec) != 1:
+                self.fail(loc, "between needs exactly two dates: [FROM, TO]")
+                return None
+            lo_s, hi_s = pair
+        else:
+            lo_s, hi_s = spec.get("after"), spec.get("before")
+        lo = period(lo_s)[0] if lo_s is not None else date.min
+        hi = period(hi_s)[1] if hi_s is not None else date.max
+        bad = next((v for v in (lo_s, hi_s) if v is not None and period(v) == (date.max, date.min)), None)
+        if bad is not None:
+            self.fail(loc, f"invalid date '{bad}' (use YYYY, YYYY-MM or YYYY-MM-DD)")
+            return None
+        if lo > hi:
+            self.fail(loc, f"the period {lo_s} … {hi_s} is empty")
+            return None
+        label = f"{lo_s if lo_s is not None else '…'} … {hi_s if hi_s is not None else '…'}"
+        return lo, hi, label
 
 
-def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[str]]) -> RuleSet:
+def period(value: Any) -> tuple[date, date]:
+    """``2025`` → the whole year, ``2025-09`` → September, ``2025-09-14`` → that day.
+    An unreadable value gives the empty period (date.max, date.min)."""
+    if isinstance(value, datetime):
+        return value.date(), value.date()
+    if isinstance(value, date):
+        return value, value
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return date(int(text), 1, 1), date(int(text), 12, 31)
+        if re.fullmatch(r"\d{4}-\d{1,2}", text):
+            y, m = map(int, text.split("-"))
+            nxt = date(y + (m == 12), m % 12 + 1, 1)
+            return date(y, m, 1), nxt - timedelta(days=1)
+        d = date.fromisoformat(text)
+        return d, d
+    except ValueError:
+        return date.max, date.min
+
+
+def _suffixed(word: str, suffix: str) -> str:
+    # teh marbuta (normalised to ه) is written ت before a suffix: مهمة + ها → مهمتها
+    stem = word[:-1] + "ت" if word.endswith("ه") else word
+    return stem + suffix
+
+
+def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[Any]]) -> RuleSet:
     """Compile validated rule configs. Raises RuleError listing every problem with its location."""
     comp = _Compiler(aliases)
     compiled: list[CompiledRule] = []
     seen: dict[str, int] = {}
     for i, cfg in enumerate(configs):
-        loc: tuple[str | int, ...] = ("rules", i)
+        loc: Loc = ("rules", i)
         if cfg.id in seen:
-            comp.problems.append(
-                ((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
-            )
+            comp.fail((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
             continue
         seen[cfg.id] = i
+        before = len(comp.problems)
         parts: list[Node] = []
         for kind in ("all", "any", "none"):
             items = getattr(cfg, kind)
@@ -202,33 +588,34 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
                 g = comp.group(kind, items, (*loc, kind))
                 if g is not None:
                     parts.append(g)
-        if not cfg.enabled or comp.problems:
+        if cfg.mentions_date is not None:
+            bounds = comp.date_bounds(cfg.mentions_date, (*loc, "mentions_date"))
+            if bounds is not None:
+                parts.append(_Mentions(*bounds))
+        if len(comp.problems) > before or not cfg.enabled:
             continue
         root = _Group("all", tuple(parts))
+        term_ids = frozenset(root.term_ids())
         compiled.append(
             CompiledRule(
                 id=cfg.id,
                 name=cfg.name or cfg.id,
                 channels=tuple(cfg.channels),
                 fields=frozenset(cfg.fields),
+                field_weights={**DEFAULT_FIELD_WEIGHT, **{str(k): v for k, v in cfg.field_weights.items()}},
                 root=root,
                 published_within=cfg.published_within,
+                published_after=cfg.published_after,
+                published_before=cfg.published_before,
+                languages=None if cfg.languages == "any" else frozenset(cfg.languages),
                 threshold=cfg.threshold,
-                term_ids=frozenset(_positive_terms(root)),
+                term_ids=term_ids,
+                always=not term_ids,
             )
         )
     if comp.problems:
         raise RuleError(comp.problems)
     return _index(compiled, comp.terms)
-
-
-def _positive_terms(node: Node, negated: bool = False) -> Iterable[int]:
-    if isinstance(node, _Leaf):
-        if not negated:
-            yield from node.terms
-        return
-    for child in node.children:
-        yield from _positive_terms(child, negated or node.kind == "none")
 
 
 def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
@@ -238,116 +625,265 @@ def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
         first, rest = term.toks[0], term.toks[1:]
         for form in first.forms:
             (prefixes if first.prefix else exact)[form].append((term.id, rest))
-    fields = sorted({f for r in rules for f in r.fields}, key=list(FIELD_WEIGHT).index)
+    fields = [f for f in FIELDS if any(f in r.fields for r in rules)]
     return RuleSet(
         rules=tuple(rules),
         terms=tuple(terms),
         exact={k: tuple(v) for k, v in exact.items()},
         prefixes={k: tuple(v) for k, v in prefixes.items()},
         prefix_lengths=tuple(sorted({len(k) for k in prefixes})),
-        fields=tuple(fields),  # type: ignore[arg-type]
+        fields=tuple(fields),
         by_id={r.id: r for r in rules},
     )
 
 
 # ---------------------------------------------------------------- matching
 
-# term id → [(field, first token position, token count)]
 Hits = dict[int, list[tuple[FieldName, int, int]]]
 
 
 def find_terms(ruleset: RuleSet, field_name: FieldName, toks: Sequence[str], hits: Hits) -> None:
     """Record every occurrence of every term in one field's tokens."""
-    exact, prefixes, lengths = ruleset.exact, ruleset.prefixes, ruleset.prefix_lengths
     n = len(toks)
+    candidates = ruleset.candidates
     for i, tok in enumerate(toks):
-        found: set[int] = set()
-        for reading in readings(tok):
-            candidates = list(exact.get(reading, ()))
-            for length in lengths:
-                if length > len(reading):
-                    break
-                candidates.extend(prefixes.get(reading[:length], ()))
-            for term_id, rest in candidates:
-                if term_id in found or i + len(rest) >= n:
-                    continue
-                if all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
-                    found.add(term_id)
-                    hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))
+        cands = candidates(tok)
+        if not cands:
+            continue
+        for term_id, rest in cands:
+            if i + len(rest) >= n:
+                continue
+            if all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
+                hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))
 
 
-def _holds(node: Node, present: set[int]) -> bool:
-    if isinstance(node, _Leaf):
-        return any(t in present for t in node.terms)
-    if node.kind == "all":
-        return all(_holds(c, present) for c in node.children)
-    if node.kind == "any":
-        return any(_holds(c, present) for c in node.children)
-    return not any(_holds(c, present) for c in node.children)
+@dataclass
+class _Prepared:
+    """An article read once for all rules."""
+
+    article: Article
+    texts: dict[str, str]
+    toks: dict[str, list[str]]
+    hits: Hits
+    language: str
+    published: datetime | None  # None when missing or impossibly far in the future
+    reference: date
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    dates: list[MentionedDate] | None = None
 
 
-def _contributing(node: Node, present: set[int], out: set[int]) -> None:
-    """Terms that made positive parts of the rule hold (for the explanation and the score)."""
-    if isinstance(node, _Leaf):
-        out.update(t for t in node.terms if t in present)
-    elif node.kind != "none":
-        for child in node.children:
-            if _holds(child, present):
-                _contributing(child, present, out)
+def prepare(article: Article, ruleset: RuleSet, now: datetime) -> _Prepared:
+    texts: dict[str, str] = {f: article.field_text(f) for f in ruleset.fields}
+    toks: dict[str, list[str]] = {}
+    hits: Hits = {}
+    for f in ruleset.fields:
+        toks[f] = tokens(texts[f])
+        find_terms(ruleset, f, toks[f], hits)
+    published = article.published
+    if published is not None and published > now + FUTURE_TOLERANCE:
+        published = None  # "2030" from a feed is wrong, not news from the future
+    reference = (published or now).date()
+    language = detect_language(f"{article.title}\n{article.body[:4000] or article.summary}")
+    return _Prepared(article, texts, toks, hits, language, published, reference)
+
+
+def _context(p: _Prepared, rule: CompiledRule) -> _Ctx:
+    hits = {t: hs for t, hs in p.hits.items() if any(h[0] in rule.fields for h in hs)}
+    hits = {t: [h for h in hs if h[0] in rule.fields] for t, hs in hits.items()}
+    ctx = _Ctx(p.article, hits, p.reference, rule.fields)
+    ctx.cached_dates = p.dates
+    return ctx
+
+
+def _date_problem(rule: CompiledRule, p: _Prepared, now: datetime) -> str | None:
+    published = p.published
+    if published is None:  # undated (or impossibly dated): judged as seen now
+        published = now
+    if rule.published_within is not None and now - published > rule.published_within:
+        return f"published {published:%Y-%m-%d}, older than {rule.published_within}"
+    if rule.published_after is not None and published.date() < rule.published_after:
+        return f"published {published:%Y-%m-%d}, before {rule.published_after}"
+    if rule.published_before is not None and published.date() > rule.published_before:
+        return f"published {published:%Y-%m-%d}, after {rule.published_before}"
+    return None
+
+
+def _gate(rule: CompiledRule, p: _Prepared, now: datetime) -> str | None:
+    """Why ``rule`` cannot apply to the article at all, or None."""
+    if rule.languages is not None and p.language not in rule.languages:
+        return f"language {p.language} not in [{', '.join(sorted(rule.languages))}]"
+    return _date_problem(rule, p, now)
 
 
 def match(article: Article, ruleset: RuleSet, now: datetime) -> list[Match]:
     """The rules ``article`` satisfies at time ``now``, best score first."""
-    texts = {f: article.field_text(f) for f in ruleset.fields}
-    toks = {f: tokens(t) for f, t in texts.items()}
-    hits: Hits = {}
-    for f, ts in toks.items():
-        find_terms(ruleset, f, ts, hits)
-    if not hits:
-        return []
+    p = prepare(article, ruleset, now)
     out: list[Match] = []
-    spans: dict[str, list[tuple[int, int]]] = {}
     for rule in ruleset.rules:
-        if rule.term_ids.isdisjoint(hits):
+        if not rule.always and rule.term_ids.isdisjoint(p.hits):
             continue
-        if _too_old(rule, article, now):
+        if _gate(rule, p, now) is not None:
             continue
-        present = {t for t, hs in hits.items() if any(h[0] in rule.fields for h in hs)}
-        if not _holds(rule.root, present):
+        ctx = _context(p, rule)
+        if not rule.root.holds(ctx):
+            p.dates = ctx.cached_dates
             continue
-        used: set[int] = set()
-        _contributing(rule.root, present, used)
-        score = sum(max(FIELD_WEIGHT[h[0]] for h in hits[t] if h[0] in rule.fields) for t in used)
-        if score < rule.threshold:
-            continue
-        term_hits = []
-        for t in sorted(used):
-            for f, pos, length in hits[t]:
-                if f in rule.fields:
-                    term_hits.append(
-                        TermHit(
-                            ruleset.terms[t].text, f, pos, _original(texts[f], toks[f], pos, length, spans, f)
-                        )
-                    )
-        term_hits.sort(key=lambda h: (list(FIELD_WEIGHT).index(h.field), h.position))
-        out.append(Match(rule.id, score, tuple(term_hits)))
+        p.dates = ctx.cached_dates
+        m = _match(rule, ruleset, p, ctx)
+        if m is not None:
+            out.append(m)
     out.sort(key=lambda m: -m.score)
     return out
 
 
-def _too_old(rule: CompiledRule, article: Article, now: datetime) -> bool:
-    """An article without a date is judged by when Rasad first saw it: now."""
-    limit = rule.published_within
-    return limit is not None and article.published is not None and now - article.published > limit
+def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Match | None:
+    used: set[int] = set()
+    dates: list[MentionedDate] = []
+    rule.root.used(ctx, used, dates)
+    score = _score(rule, ruleset, ctx, used)
+    if score < rule.threshold:
+        return None
+    term_hits = []
+    for t in sorted(used):
+        for f, pos, length in ctx.hits[t]:
+            term_hits.append(TermHit(ruleset.terms[t].text, f, pos, _original(p, f, pos, length)))
+    term_hits.sort(key=lambda h: (FIELDS.index(h.field), h.position))
+    return Match(rule.id, score, tuple(term_hits), tuple(dates))
 
 
-def _original(
-    text: str, toks: Sequence[str], pos: int, length: int, cache: dict[str, list[tuple[int, int]]], key: str
-) -> str:
+def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> float:
+    """Each matched term counts once: its weight times the weight of the best field it was found in."""
+    return sum(ruleset.terms[t].weight * max(rule.field_weights[h[0]] for h in ctx.hits[t]) for t in used)
+
+
+def _original(p: _Prepared, f: str, pos: int, length: int) -> str:
     """The article's own spelling of tokens ``pos .. pos+length``."""
-    if key not in cache:
-        cache[key] = [(s, e) for _, s, e in token_spans(text)]
-    spans = cache[key]
+    if f not in p.spans:
+        p.spans[f] = [(s, e) for _, s, e in token_spans(p.texts[f])]
+    spans, toks = p.spans[f], p.toks[f]
     if len(spans) != len(toks) or pos + length > len(spans):
         return " ".join(toks[pos : pos + length])
-    return text[spans[pos][0] : spans[pos + length - 1][1]]
+    return p.texts[f][spans[pos][0] : spans[pos + length - 1][1]]
+
+
+_SENTENCE_END = re.compile(r"[.!?؟\n]")
+
+
+def sentence_ids(text: str) -> list[int]:
+    """For each token of ``text`` (as :func:`tokens` yields them), the number of its sentence."""
+    out, sentence, prev_end = [], 0, 0
+    for _, start, end in token_spans(text):
+        if _SENTENCE_END.search(text, prev_end, start):
+            sentence += 1
+        out.append(sentence)
+        prev_end = end
+    return out
+
+
+# ---------------------------------------------------------------- explanations
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a rule did or did not match one article: a tree of conditions that held or failed."""
+
+    rule_id: str
+    matched: bool
+    score: float
+    reason: str | None  # set when the rule could not apply at all (language, publication date)
+    tree: dict[str, Any]
+    nearest_miss: str | None
+
+
+def explain(article: Article, ruleset: RuleSet, now: datetime) -> list[Explanation]:
+    p = prepare(article, ruleset, now)
+    out = []
+    for rule in ruleset.rules:
+        ctx = _context(p, rule)
+        ctx.cached_dates = p.dates
+        gate = _gate(rule, p, now)
+        tree = _explain_node(rule.root, ctx, ruleset)
+        p.dates = ctx.cached_dates
+        held = gate is None and rule.root.holds(ctx)
+        score = 0.0
+        if held:
+            m = _match(rule, ruleset, p, ctx)
+            score = m.score if m else _score(rule, ruleset, ctx, set())
+            if m is None:
+                gate = f"score {score:g} below the threshold {rule.threshold:g}"
+                held = False
+        out.append(Explanation(rule.id, held, score, gate, tree, None if held else _nearest_miss(tree)))
+    return out
+
+
+def _explain_node(node: Node, ctx: _Ctx, ruleset: RuleSet) -> dict[str, Any]:
+    held = node.holds(ctx)
+    if isinstance(node, _Leaf):
+        found = sorted({ruleset.terms[t].text for t in node.terms if t in ctx.hits})
+        return {"kind": "term", "label": node.label, "held": held, "found": found}
+    if isinstance(node, _Group):
+        label = f"at least {node.need} of" if node.kind == "at_least" else node.kind
+        children = [_explain_node(c, ctx, ruleset) for c in node.children]
+        need = {"all": len(children), "at_least": node.need}.get(node.kind, 1)
+        return {
+            "kind": node.kind,
+            "label": label,
+            "held": held,
+            "children": children,
+            "satisfied": sum(1 for c in children if c["held"]),
+            "need": need,
+        }
+    if isinstance(node, _Near):
+        label = f"near (within {node.within}{', same sentence' if node.same_sentence else ''}): " + ", ".join(
+            leaf.label for leaf in node.items
+        )
+        return {
+            "kind": "near",
+            "label": label,
+            "held": held,
+            "found": [leaf.label for leaf in node.items if leaf.holds(ctx)],
+        }
+    if isinstance(node, _Regex):
+        return {"kind": "regex", "label": f"regex {node.pattern.pattern}", "held": held}
+    found_dates = [f"{d.text} ({d.iso})" for d in node.matching(ctx)]
+    return {
+        "kind": "mentions_date",
+        "label": f"mentions a date in {node.label}",
+        "held": held,
+        "found": found_dates,
+        "mentioned": [f"{d.text} ({d.iso})" for d in ctx.dates],
+    }
+
+
+def _nearest_miss(tree: dict[str, Any]) -> str | None:
+    """The failing condition closest to holding (its group had the most of what it needs)."""
+    failing: list[tuple[float, str]] = []
+
+    def walk(node: dict[str, Any], path: str, closeness: float) -> None:
+        if node["held"]:
+            return
+        kind = node["kind"]
+        if kind in ("all", "at_least"):
+            ratio = node["satisfied"] / node["need"]
+            for child in node["children"]:
+                walk(child, f"{path}{node['label']} › ", ratio)
+        elif kind == "any":
+            failing.append((closeness, f"{path}any: none of {len(node['children'])} alternatives found"))
+        elif kind == "none":
+            excluded = ", ".join(c["label"] for c in node["children"] if c["held"])
+            failing.append((closeness, f"{path}none: excluded by {excluded}"))
+        elif kind == "term":
+            failing.append((closeness, f"{path}{node['label']}: not found"))
+        elif kind == "near":
+            found = ", ".join(node["found"]) or "none of them"
+            failing.append((closeness, f"{path}{node['label']}: only {found} close enough"))
+        else:
+            failing.append((closeness, f"{path}{node['label']}: no"))
+
+    # the root is the rule itself: its parts (all / any / none) start the path
+    ratio = tree["satisfied"] / tree["need"] if tree.get("need") else 0.0
+    for child in tree.get("children", ()):
+        walk(child, "", ratio)
+    if not failing:
+        return None
+    return max(failing, key=lambda f: f[0])[1]

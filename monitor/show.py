@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from monitor.model import Article, Match
+from monitor.rules import Explanation
 from monitor.snippet import Segment, snippet
 from monitor.store import Delivery, FeedStatus, StoredMatch
 
@@ -109,3 +111,30 @@ def format_deliveries(deliveries: Sequence[Delivery], now: datetime) -> str:
     return table(
         rows, ("ID", "CHANNEL", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "RULE", "ARTICLE", "LAST ERROR")
     )
+
+
+def format_explanation(e: Explanation) -> str:
+    mark = "✓" if e.matched else "✗"
+    head = f"  {mark} {e.rule_id}"
+    if e.matched:
+        head += f" (score {e.score:g})"
+    elif e.reason:
+        head += f" — {e.reason}"
+    elif e.nearest_miss:
+        head += f" — nearest miss: {e.nearest_miss}"
+    lines = [head]
+    for child in e.tree.get("children", ()):
+        _tree_lines(child, 2, lines)
+    return "\n".join(lines)
+
+
+def _tree_lines(node: dict[str, Any], depth: int, out: list[str]) -> None:
+    mark = "✓" if node["held"] else "✗"
+    text = f"{'  ' * depth}{mark} {node['label']}"
+    if node.get("found") and node["found"] != [node["label"]]:
+        text += f": {'، '.join(node['found'][:8])}"
+    elif node["kind"] == "mentions_date" and node.get("mentioned"):
+        text += f" (mentioned: {'، '.join(node['mentioned'][:6])})"
+    out.append(text)
+    for child in node.get("children", ()):
+        _tree_lines(child, depth + 1, out)

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.errors import StoreError
-from monitor.model import Article, FeedReport, Match, TermHit
+from monitor.model import Article, FeedReport, Match, MentionedDate, TermHit
 
 
 class _UTC(TypeDecorator[datetime]):
@@ -140,6 +140,7 @@ class StoredMatch:
     created_at: datetime
     article: Article
     deliveries: tuple[tuple[str, str], ...]  # (channel, status)
+    dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied the rule's date condition
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,47 @@ class Delivery:
     match: StoredMatch
 
 
-def _hits_json(hits: Sequence[TermHit]) -> str:
+def _explanation_json(m: Match) -> str:
     return json.dumps(
-        [{"term": h.term, "field": h.field, "position": h.position, "text": h.text} for h in hits],
+        {
+            "hits": [
+                {"term": h.term, "field": h.field, "position": h.position, "text": h.text} for h in m.hits
+            ],
+            "dates": [
+                {
+                    "text": d.text,
+                    "start": d.start,
+                    "end": d.end,
+                    "first": d.first.isoformat(),
+                    "last": d.last.isoformat(),
+                    "precision": d.precision,
+                    "qualifier": d.qualifier,
+                }
+                for d in m.dates
+            ],
+        },
         ensure_ascii=False,
     )
 
 
-def _hits(text: str) -> tuple[TermHit, ...]:
-    return tuple(TermHit(h["term"], h["field"], h["position"], h["text"]) for h in json.loads(text))
+def _explanation(text: str) -> tuple[tuple[TermHit, ...], tuple[MentionedDate, ...]]:
+    data = json.loads(text)
+    if isinstance(data, list):  # written before dates were recorded
+        data = {"hits": data, "dates": []}
+    hits = tuple(TermHit(h["term"], h["field"], h["position"], h["text"]) for h in data["hits"])
+    dates = tuple(
+        MentionedDate(
+            d["text"],
+            d["start"],
+            d["end"],
+            date.fromisoformat(d["first"]),
+            date.fromisoformat(d["last"]),
+            d["precision"],
+            d["qualifier"],
+        )
+        for d in data["dates"]
+    )
+    return hits, dates
 
 
 # ---------------------------------------------------------------- the store
@@ -338,7 +371,7 @@ class Store:
                         article_id=row.id,
                         rule_id=m.rule_id,
                         score=m.score,
-                        explanation=_hits_json(m.hits),
+                        explanation=_explanation_json(m),
                         created_at=now,
                     )
                     s.add(mrow)
@@ -373,6 +406,34 @@ class Store:
                 for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(ids[i : i + 500]))):
                     deliveries.setdefault(d.match_id, []).append((d.channel, d.status))
             return [_stored(m, a, f, deliveries.get(m.id or 0, [])) for m, a, f in rows]
+
+    def articles(self, since: datetime | None = None, batch: int = 200) -> Iterator[tuple[Article, set[str]]]:
+        """Stored articles (first seen since ``since``) with the ids of the rules they matched."""
+        last_id = 0
+        while True:
+            with self._read("read articles") as s:
+                q = select(ArticleRow).where(col(ArticleRow.id) > last_id)
+                if since is not None:
+                    q = q.where(col(ArticleRow.fetched_at) >= since)
+                rows = s.exec(q.order_by(col(ArticleRow.id)).limit(batch)).all()
+                if not rows:
+                    return
+                ids = [r.id for r in rows]
+                matched: dict[int, set[str]] = {}
+                for article_id, rule_id in s.exec(
+                    select(MatchRow.article_id, MatchRow.rule_id).where(col(MatchRow.article_id).in_(ids))
+                ):
+                    matched.setdefault(article_id, set()).add(rule_id)
+            for r in rows:
+                yield _article(r), matched.get(r.id or 0, set())
+            last_id = rows[-1].id or 0
+
+    def count_articles(self, since: datetime | None = None) -> int:
+        with self._read("count articles") as s:
+            q = select(func.count()).select_from(ArticleRow)
+            if since is not None:
+                q = q.where(col(ArticleRow.fetched_at) >= since)
+            return int(s.exec(q).one())
 
     # -- deliveries
 
@@ -482,7 +543,12 @@ class Store:
 
 def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, str]]) -> StoredMatch:
     assert m.id is not None
-    article = Article(
+    hits, dates = _explanation(m.explanation)
+    return StoredMatch(m.id, m.rule_id, m.score, hits, m.created_at, _article(a), tuple(deliveries), dates)
+
+
+def _article(a: ArticleRow) -> Article:
+    return Article(
         key=a.key,
         url=a.url,
         source=a.source,
@@ -491,9 +557,6 @@ def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, 
         body=a.body,
         published=a.published_at,
         extraction=a.extraction,
-    )
-    return StoredMatch(
-        m.id, m.rule_id, m.score, _hits(m.explanation), m.created_at, article, tuple(deliveries)
     )
 
 

@@ -20,11 +20,11 @@ def test_match_json_one_object_per_input():
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["input"] for r in rows] == [str(p) for p in SEEDS]
     for row in rows:
-        assert set(row) == {"input", "title", "published", "matches"}
+        assert set(row) == {"input", "title", "published", "mentioned_dates", "matches"}
         assert row["published"] is None  # a .txt has no date
         coalition = [m for m in row["matches"] if m["rule"] == "coalition-mission-iraq"]
         assert coalition and coalition[0]["score"] > 0 and coalition[0]["terms"]
-        assert set(coalition[0]) == {"rule", "score", "terms"}
+        assert set(coalition[0]) == {"rule", "score", "terms", "fields", "dates"}
     assert rows[3]["title"].startswith("رومانوسكي")
 
 
@@ -97,3 +97,45 @@ def test_match_a_url(site):
     assert row["title"] == "“البنتاجون”: محادثاتنا مع العراق لا تتطرق للانسحاب العسكري"
     assert row["published"] == "2024-01-26T00:00:00+00:00"
     assert "coalition-mission-iraq" in [m["rule"] for m in row["matches"]]
+
+
+def test_match_json_has_mentioned_dates_fields_and_date_evidence(tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(
+        "rules:\n  - id: deadline\n    all: [انسحاب*]\n    mentions_date: {between: [2025-09, 2026-12]}\n",
+        encoding="utf-8",
+    )
+    page = ROOT / "seeds" / "site" / "arabi21" / "004_0fda4c2446710f18.html"
+    result = CliRunner().invoke(main, ["match", "--rules", str(rules_file), "--json", str(page)])
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"text": "أيلول/ سبتمبر الحالي", "date": "2025-09"} in row["mentioned_dates"]
+    assert {"text": "نهاية 2026", "date": "2026"} in row["mentioned_dates"]
+    (m,) = row["matches"]
+    assert m["fields"] == ["body"]
+    assert {"text": "أيلول/سبتمبر عام 2026", "date": "2026-09"} in m["dates"]
+    assert all("2025-09" <= d["date"][:7] <= "2026-12" for d in m["dates"])
+
+
+def test_rules_test_explains_matches_and_misses(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("عنوان\nالتحالف الدولي يواصل مهامه في العراق", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "coalition-mission-iraq", str(f)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{f} — عنوان"
+    assert lines[1:] == [
+        "  ✗ coalition-mission-iraq — nearest miss: all › @mission_change: not found",
+        "    ✗ all",
+        "      ✓ @coalition: التحالف الدولي",
+        "      ✓ @iraq: العراق",
+        "      ✗ @mission_change",
+        "    ✓ none",
+        "      ✗ @other_coalitions",
+        "",
+    ]
+    seed = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--json", str(SEEDS[3])])
+    rows = [json.loads(line) for line in seed.stdout.splitlines()]
+    assert {r["rule"]: r["matched"] for r in rows} == {
+        "coalition-mission-iraq": True, "hmc-talks": True, "us-withdrawal-iraq": True}
+    bad = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "nope", str(f)])
+    assert bad.exit_code == 2 and "no rule 'nope'" in bad.stderr

@@ -105,7 +105,8 @@ def test_duplicate_rule_id(cfg):
 def test_bad_condition_group(cfg):
     edit(cfg / "rules.yaml", "      - any: [انسحاب*, سحب, خروج, إخراج]", "      - either: [انسحاب*, سحب]")
     assert problems(cfg) == [
-        "config/rules.yaml:73:9: rules[2].all[0]: unknown key 'either' in a condition (use all, any or none)"
+        "config/rules.yaml:73:9: rules[2].all[0]: unknown key 'either' in a condition "
+        "(use all, any, none, at_least, near, regex or mentions_date)"
     ]
 
 

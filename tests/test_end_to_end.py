@@ -141,3 +141,24 @@ def test_dead_letters_are_listed_and_requeued(setup, smtp, slack):
     assert len(smtp.messages) == 5
     usage = rasad("deliveries", "retry", "--config", str(cfg))
     assert usage.returncode == 2 and "give delivery IDs or --all-dead" in usage.stderr
+
+
+def test_backtest_reports_new_and_lost_matches_without_changing_anything(setup, tmp_path):
+    cfg, env = setup
+    rasad("once", "--no-deliver", "--config", str(cfg), env=env)
+    trial = tmp_path / "trial.yaml"
+    text = (cfg / "rules.yaml").read_text(encoding="utf-8")
+    # hmc-talks now also needs "HMC" in Latin letters (only seed 003 has it) — unchanged;
+    # coalition rule now excludes Kurdistan — seed 003 and 004 mention it: lost;
+    # a new rule for Erbil: new matches.
+    text = text.replace('    none:\n      - "@other_coalitions"', '    none:\n      - "@other_coalitions"\n      - كردستان\n      - كوردستان')
+    text += "\n  - id: erbil\n    any: [أربيل]\n"
+    trial.write_text(text, encoding="utf-8")
+    before = Store(f"sqlite:///{cfg / 'rasad.db'}").counts()
+    out = rasad("backtest", "--since", "3650d", "--rules", str(trial), "--config", str(cfg))
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first == "5 articles: 2 new matches, 2 no longer matching, 4 unchanged"
+    assert "newly matching:" in out.stdout and "  erbil " in out.stdout
+    assert "no longer matching:" in out.stdout and "  coalition-mission-iraq " in out.stdout
+    assert Store(f"sqlite:///{cfg / 'rasad.db'}").counts() == before

@@ -7,7 +7,7 @@ import pytest
 
 from monitor.config import RuleConfig, load_config
 from monitor.model import Article
-from monitor.rules import RuleError, compile_rules, match
+from monitor.rules import RuleError, compile_rules, explain, match
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -115,7 +115,18 @@ def test_threshold():
         ({"any": ["@nope"]}, "unknown alias '@nope' (known: none defined)"),
         ({"any": ["***"]}, "term '***' has no letters or digits"),
         ({"any": ["ا*"]}, "term 'ا*': 'ا*' needs at least 2 letters before '*'"),
-        ({"any": [{"all": ["a"], "any": ["b"]}]}, "a condition group needs exactly one of all, any, none"),
+        ({"any": [{"all": ["a"], "any": ["b"]}]},
+         "a condition group needs exactly one of all, any, none, at_least, near, regex, mentions_date"),
+        ({"any": [{"at_least": 3, "of": ["a", "b"]}]}, "at_least 3 of only 2 conditions can never hold"),
+        ({"any": [{"at_least": 0, "of": ["a", "b"]}]}, "at_least needs a whole number ≥ 1, not 0"),
+        ({"any": [{"near": ["a"]}]}, "'near' needs a list of at least two terms"),
+        ({"any": [{"near": ["aa", "bb"], "within": 0}]}, "within needs a whole number of tokens ≥ 1, not 0"),
+        ({"any": [{"regex": "(a+)+$"}]}, "regex '(a+)+$' nests quantifiers (catastrophic backtracking); simplify it"),
+        ({"any": [{"regex": "([a-z"}]}, "invalid regex '([a-z': unterminated character set at position 1"),
+        ({"any": [{"mentions_date": {"between": ["2026", "2025"]}}]}, "the period 2026 … 2025 is empty"),
+        ({"any": [{"mentions_date": {"after": "next year"}}]}, "invalid date 'next year' (use YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ({"any": [{"term": "x", "weight": -1}]}, "weight must be a positive number, not -1"),
+        ({"any": [{"all": ["aa"], "within": 3}]}, "'within' does not go with 'all'"),
         ({"any": [{"any": []}]}, "'any' needs a non-empty list"),
         ({"any": [3]}, "a condition is a term or a group, not int"),
     ],
@@ -146,3 +157,109 @@ def test_example_coalition_rule_matches_all_five_seeds():
 def test_example_coalition_rule_spares_obvious_negatives(text):
     config = load_config(ROOT / "config")
     assert "coalition-mission-iraq" not in [m.rule_id for m in match(art(text), config.ruleset, NOW)]
+
+
+# ---------------------------------------------------------------- the full rule language
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "expected"),
+    [
+        ("مهمة+", "أنهت القوات مهمتها في العراق", True),
+        ("مهمة+", "مهمتهم انتهت", True),
+        ("مهمة+", "مهمتنا", True),
+        ("مهمة+", "المهمة", True),  # the word itself, with clitics
+        ("مهمة+", "مهمات", False),  # a plural is not a pronoun suffix
+        ("مهمة", "مهمتها", False),  # without + no suffix
+        ("انسحاب+", "انسحابهم من القاعدة", True),
+        ("انسحاب+", "انسحابات", False),
+    ],
+)
+def test_pronoun_suffixes(term, text, expected):
+    assert matched(text, any=[term]) is expected
+
+
+def test_at_least():
+    spec = {"any": [{"at_least": 2, "of": ["انسحاب*", "جدول زمني", "اللجنة العسكرية العليا"]}]}
+    assert matched("جدول زمني لانسحاب القوات", **spec)
+    assert not matched("جدول زمني للمباريات", **spec)
+
+
+def test_near_within_tokens_and_same_sentence():
+    spec = {"any": [{"near": ["انسحاب*", "@us"], "within": 4}]}
+    aliases = {"us": ["القوات الأمريكية", "واشنطن"]}
+    rs = rules(spec, aliases=aliases)
+    assert match(art("بدأ انسحاب القوات الأمريكية من العراق"), rs, NOW)
+    assert match(art("واشنطن تعلن انسحاب قواتها"), rs, NOW)  # either order
+    assert not match(art("انسحاب اللاعب من البطولة بعد إصابته في مباراة أمس أمام فريق واشنطن"), rs, NOW)
+    same = rules({"any": [{"near": ["انسحاب*", "واشنطن"], "within": 8, "same_sentence": True}]})
+    assert match(art("أعلنت واشنطن انسحاب قواتها."), same, NOW)
+    assert not match(art("وصل الوفد إلى واشنطن. ثم أعلن انسحاب قواته."), same, NOW)
+    assert match(art("وصل الوفد إلى واشنطن. ثم أعلن انسحاب قواته."), rules({"any": [{"near": ["انسحاب*", "واشنطن"], "within": 8}]}), NOW)
+
+
+def test_regex_on_normalised_text():
+    rs = rules({"any": [{"regex": r"\bhmc\b|قاعده (?:عين الاسد|حرير)"}]})
+    assert match(art("اجتماع HMC في بغداد"), rs, NOW)
+    assert match(art("قصف قاعدة عين الأسد"), rs, NOW)  # the text is normalised: ة→ه, أ→ا
+    assert not match(art("قاعدة بحرية"), rs, NOW)
+
+
+def test_term_and_field_weights_and_threshold():
+    rs = rules({"any": [{"term": "انسحاب*", "weight": 2}, "العراق"], "field_weights": {"title": 5}, "threshold": 6})
+    (m,) = match(art("انسحاب من العراق", title="العراق"), rs, NOW)
+    assert m.score == 2 * 1 + 1 * 5
+    assert not match(art("انسحاب من العراق"), rs, NOW)  # 2 + 1 < 6
+
+
+def test_published_after_before_and_future_dates():
+    rs = rules({"any": ["التحالف"], "published_after": "2025-01-01", "published_before": "2025-12-31"})
+    assert match(art("التحالف", published=datetime(2025, 6, 1, tzinfo=UTC)), rs, NOW)
+    assert not match(art("التحالف", published=datetime(2024, 6, 1, tzinfo=UTC)), rs, NOW)
+    assert not match(art("التحالف", published=datetime(2026, 1, 2, tzinfo=UTC)), rs, NOW)
+    within = rules({"any": ["التحالف"], "published_within": "7d"})
+    # a feed that claims 2030 is wrong: the article is judged as seen now, not as "in the future"
+    assert match(art("التحالف", published=datetime(2030, 1, 1, tzinfo=UTC)), within, NOW)
+
+
+def test_mentions_date_condition_records_the_dates():
+    rs = rules({"all": ["انسحاب*"], "mentions_date": {"between": ["2025-09", "2026-12"]}})
+    (m,) = match(art("خطة انسحاب تنتهي في أيلول/سبتمبر 2026", published=datetime(2024, 9, 24, tzinfo=UTC)), rs, NOW)
+    assert [(d.text, d.iso) for d in m.dates] == [("أيلول/سبتمبر 2026", "2026-09")]
+    assert not match(art("خطة انسحاب تنتهي في أيلول/سبتمبر 2024"), rs, NOW)
+    assert not match(art("خطة انسحاب بلا موعد"), rs, NOW)
+    relative = rules({"any": [{"mentions_date": {"after": "2026"}}]})
+    assert match(art("تنتهي المهمة العام المقبل", published=datetime(2025, 9, 7, tzinfo=UTC)), relative, NOW)
+    assert not match(art("انتهت المهمة العام الماضي", published=datetime(2025, 9, 7, tzinfo=UTC)), relative, NOW)
+
+
+PERSIAN = "نیروهای ائتلاف بین‌المللی به رهبری آمریکا تا پایان سال ۲۰۲۶ از عراق خارج می‌شوند و این تصمیم پس از گفتگوها گرفته شد"
+SORANI = "هێزەکانی هاوپەیمانی نێودەوڵەتی تا کۆتایی ساڵی ٢٠٢٦ لە هەرێمی کوردستان دەمێننەوە و پاشان لە عێراق دەکشێنەوە"
+
+
+def test_language_guard_skips_persian_and_kurdish_unless_the_rule_allows_them():
+    rs = rules({"any": ["عراق"]})
+    assert match(art("انسحاب القوات من العراق"), rs, NOW)
+    assert not match(art(PERSIAN), rs, NOW)
+    assert not match(art(SORANI.replace("عێراق", "عراق")), rs, NOW)
+    assert match(art(PERSIAN), rules({"any": ["عراق"], "languages": ["ar", "fa"]}), NOW)
+    assert match(art(PERSIAN), rules({"any": ["عراق"], "languages": "any"}), NOW)
+
+
+def test_explain_says_what_held_failed_and_the_nearest_miss():
+    rs = rules(
+        {"id": "x", "all": ["التحالف الدولي", {"any": ["العراق", "بغداد"]}, {"any": ["انسحاب*", "إنهاء*"]}],
+         "none": ["اليمن"]},
+    )
+    (e,) = explain(art("التحالف الدولي يواصل عملياته في العراق"), rs, NOW)
+    assert not e.matched
+    assert e.nearest_miss == "all › any: none of 2 alternatives found"
+    all_group = e.tree["children"][0]
+    assert [c["held"] for c in all_group["children"]] == [True, True, False]
+    assert all_group["children"][0]["found"] == ["التحالف الدولي"]
+    (ok,) = explain(art("انسحاب التحالف الدولي من العراق"), rs, NOW)
+    assert ok.matched and ok.nearest_miss is None and ok.score == 3
+    (excluded,) = explain(art("انسحاب التحالف الدولي من العراق واليمن"), rs, NOW)
+    assert excluded.nearest_miss == "none: excluded by اليمن"
+    (persian,) = explain(art(PERSIAN), rs, NOW)
+    assert persian.reason == "language fa not in [ar]"

@@ -11,7 +11,6 @@ format character), then lower-case for Latin script.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
@@ -61,23 +60,75 @@ def _format_chars() -> list[int]:
 _TABLE: dict[int, str | None] = {ord(k): v for k, v in _MAP.items()}
 _TABLE.update({cp: None for cp in (*_DELETE, *_format_chars())})
 
-# A word: a run of letters, or a run of digits ("كوردستان24" is two words). Underscore is neither.
-_WORD = re.compile(r"[^\W\d_]+|\d+")
+_SPLIT = re.compile(r"[^\W\d_]+|\d+")  # a run of letters, or a run of digits ("كوردستان24" is two words)
+_GAP = "\x00"  # stands for a deleted character in the length-preserving token table
+
+
+def _map(ch: str) -> str:
+    """One character through NFKC, the translation table and lower-casing (may be empty or longer)."""
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        mapped = _TABLE.get(ord(c), c)
+        if mapped is not None:
+            out.append(mapped.lower() if len(mapped.lower()) == 1 else mapped)
+    return "".join(out)
+
+
+def _tables() -> tuple[list[str | None], list[str], str]:
+    """Lookup lists over the Basic Multilingual Plane (a list never misses, unlike a dict, which
+    makes str.translate several times faster), with NFKC applied character by character:
+
+    - normalising: every character mapped; deleted ones removed; everything else unchanged;
+    - tokenising: letters and digits mapped, deleted characters and combining marks become a gap,
+      everything else a space. Only a few characters (ligatures such as ﻻ) change length here;
+      they are returned too, so token offsets can take the slow path when one occurs.
+    """
+    norm: list[str | None] = []
+    tok: list[str] = []
+    expanding = []
+    for cp in range(0x10000):
+        ch = chr(cp)
+        mapped = _map(ch)
+        norm.append(mapped or None)
+        letters = "".join(c for c in mapped if not unicodedata.category(c).startswith("M"))
+        if not letters:
+            tok.append(_GAP)
+        elif letters.isalnum():
+            tok.append(letters)
+            if len(letters) != 1:
+                expanding.append(ch)
+        else:
+            tok.append(" ")
+    return norm, tok, "".join(expanding)
+
+
+_NORM_LIST, _TOKEN_LIST, _EXPANDING = _tables()
+_EXPANDS = re.compile("[" + re.escape(_EXPANDING) + "]")
 # In original text a word may also contain the characters normalisation deletes.
-_IGNORABLE = "".join(chr(cp) for cp in sorted(_TABLE) if _TABLE[cp] is None and cp < sys.maxunicode)
+_IGNORABLE = "".join(chr(cp) for cp, t in enumerate(_TOKEN_LIST) if t == _GAP and cp > 32)
 _ORIGINAL_WORD = re.compile(r"(?:[^\W_]|[" + re.escape(_IGNORABLE) + r"])+")
+_RUN = re.compile(r"[^ ]+")
+_WORD_RUN = re.compile("\x00*([^ \x00][^ ]*)")  # a run with at least one letter, leading gaps skipped
 
 
 def normalize(text: str) -> str:
     """Return ``text`` in the one spelling that rules and articles are compared in."""
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return text.translate(_TABLE).lower()
+    return text.translate(_NORM_LIST)
+
+
+def _split(word: str) -> list[str]:
+    return [word] if word.isalpha() or word.isdigit() else _SPLIT.findall(word)
 
 
 def tokens(text: str) -> list[str]:
     """Normalised word tokens of ``text``: the fast path used for matching."""
-    return _WORD.findall(normalize(text))
+    out: list[str] = []
+    for word in text.translate(_TOKEN_LIST).replace(_GAP, "").split():
+        if word.isalpha() or word.isdigit():
+            out.append(word)
+        else:
+            out.extend(_SPLIT.findall(word))
+    return out
 
 
 def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -86,9 +137,31 @@ def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
     Yields exactly the sequence ``tokens(text)`` yields, so token positions found by the matcher can be
     mapped back to the article's own spelling for highlighting.
     """
+    toks = tokens(text)
+    for tok, (start, end) in zip(toks, spans(text, len(toks)), strict=True):
+        yield tok, start, end
+
+
+def spans(text: str, count: int) -> list[tuple[int, int]]:
+    """The original-text span of each of the ``count`` tokens of ``text``."""
+    if not _EXPANDS.search(text):
+        found: list[tuple[int, int]] = []
+        for m in _WORD_RUN.finditer(text.translate(_TOKEN_LIST)):
+            word = m.group(1)
+            if word.isalpha() or word.isdigit():
+                found.append(m.span(1))
+            elif _GAP in word:
+                found.extend([m.span(1)] * len(_split(word.replace(_GAP, ""))))
+            else:  # letters and digits together: one span each
+                base = m.start(1)
+                found.extend((base + sub.start(), base + sub.end()) for sub in _SPLIT.finditer(word))
+        if len(found) == count:
+            return found
+    # a ligature changed lengths: find the words in the original text instead
+    out: list[tuple[int, int]] = []
     for m in _ORIGINAL_WORD.finditer(text):
-        for tok in _WORD.findall(normalize(m.group())):
-            yield tok, m.start(), m.end()
+        out.extend([m.span()] * len(tokens(m.group())))
+    return out
 
 
 # Clitics, text side only: one of و/ف, then one of ب/ك/ل, then ال (ل + ال is written لل).

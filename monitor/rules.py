@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitor.arabic import normalize, readings, token_spans, tokens
+from monitor.arabic import spans as token_offsets
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
@@ -135,9 +136,13 @@ class _Ctx:
 class _Leaf:
     terms: tuple[int, ...]  # satisfied by any of these
     label: str
+    term_set: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "term_set", frozenset(self.terms))
 
     def holds(self, ctx: _Ctx) -> bool:
-        return any(t in ctx.hits for t in self.terms)
+        return not self.term_set.isdisjoint(ctx.hits)
 
     def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
         terms.update(t for t in self.terms if t in ctx.hits)
@@ -172,6 +177,10 @@ class _Group:
         if self.kind != "none":
             for c in self.children:
                 yield from c.term_ids()
+
+    def all_term_ids(self) -> Iterable[int]:
+        for c in self.children:
+            yield from (c.all_term_ids() if isinstance(c, _Group) else c.term_ids())
 
 
 @dataclass(frozen=True)
@@ -275,7 +284,9 @@ class CompiledRule:
     published_before: date | None
     languages: frozenset[str] | None  # None: any language
     threshold: float
-    term_ids: frozenset[int]
+    term_ids: frozenset[int]  # terms that can make it hold (not those under none)
+    all_terms: tuple[int, ...]  # every term it looks at
+    required: tuple[frozenset[int], ...]  # each set needs at least one hit for the rule to hold
     always: bool  # holds without any term hit possible (regex/date-only): evaluated for every article
 
 
@@ -291,6 +302,8 @@ class RuleSet:
     prefix_lengths: tuple[int, ...]
     fields: tuple[FieldName, ...]
     by_id: Mapping[str, CompiledRule] = field(default_factory=dict)
+    term_rules: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # term id → rules it can satisfy
+    always: tuple[int, ...] = ()  # rules evaluated for every article
     memo: dict[str, Candidates] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
@@ -610,12 +623,31 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
                 languages=None if cfg.languages == "any" else frozenset(cfg.languages),
                 threshold=cfg.threshold,
                 term_ids=term_ids,
+                all_terms=tuple(dict.fromkeys(root.all_term_ids())),
+                required=tuple(_required(root)),
                 always=not term_ids,
             )
         )
     if comp.problems:
         raise RuleError(comp.problems)
     return _index(compiled, comp.terms)
+
+
+def _required(node: Node) -> list[frozenset[int]]:
+    """Term sets of which the rule needs at least one hit each: a cheap test before evaluating it."""
+    if isinstance(node, _Leaf):
+        return [node.term_set]
+    if isinstance(node, _Near):
+        return [leaf.term_set for leaf in node.items]
+    if not isinstance(node, _Group) or node.kind == "none":
+        return []
+    if node.kind == "all":
+        return [s for child in node.children for s in _required(child)]
+    # any / at_least: one of the children must hold; only a test if every child needs terms
+    alternatives = [_required(child) for child in node.children]
+    if all(alternatives):
+        return [frozenset().union(*(a[0] for a in alternatives))]
+    return []
 
 
 def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
@@ -626,6 +658,10 @@ def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
         for form in first.forms:
             (prefixes if first.prefix else exact)[form].append((term.id, rest))
     fields = [f for f in FIELDS if any(f in r.fields for r in rules)]
+    term_rules: dict[int, list[int]] = defaultdict(list)
+    for i, rule in enumerate(rules):
+        for t in rule.term_ids:
+            term_rules[t].append(i)
     return RuleSet(
         rules=tuple(rules),
         terms=tuple(terms),
@@ -634,6 +670,8 @@ def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
         prefix_lengths=tuple(sorted({len(k) for k in prefixes})),
         fields=tuple(fields),
         by_id={r.id: r for r in rules},
+        term_rules={t: tuple(rs) for t, rs in term_rules.items()},
+        always=tuple(i for i, r in enumerate(rules) if r.always),
     )
 
 
@@ -645,15 +683,17 @@ Hits = dict[int, list[tuple[FieldName, int, int]]]
 def find_terms(ruleset: RuleSet, field_name: FieldName, toks: Sequence[str], hits: Hits) -> None:
     """Record every occurrence of every term in one field's tokens."""
     n = len(toks)
-    candidates = ruleset.candidates
+    memo_get = ruleset.memo.get
     for i, tok in enumerate(toks):
-        cands = candidates(tok)
+        cands = memo_get(tok)
+        if cands is None:
+            cands = ruleset.candidates(tok)
         if not cands:
             continue
         for term_id, rest in cands:
-            if i + len(rest) >= n:
-                continue
-            if all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
+            if not rest:  # a one-word term: the common case
+                hits.setdefault(term_id, []).append((field_name, i, 1))
+            elif i + len(rest) < n and all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
                 hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))
 
 
@@ -665,31 +705,46 @@ class _Prepared:
     texts: dict[str, str]
     toks: dict[str, list[str]]
     hits: Hits
-    language: str
     published: datetime | None  # None when missing or impossibly far in the future
     reference: date
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     dates: list[MentionedDate] | None = None
+    _language: str | None = None
+
+    @property
+    def language(self) -> str:
+        if self._language is None:
+            a = self.article
+            self._language = detect_language(f"{a.title}\n{a.body[:2000] or a.summary}")
+        return self._language
 
 
-def prepare(article: Article, ruleset: RuleSet, now: datetime) -> _Prepared:
+def prepare(
+    article: Article, ruleset: RuleSet, now: datetime, toks: Mapping[str, list[str]] | None = None
+) -> _Prepared:
+    """Read the article once for all rules: tokens (unless given), term hits, language, dates."""
     texts: dict[str, str] = {f: article.field_text(f) for f in ruleset.fields}
-    toks: dict[str, list[str]] = {}
+    field_toks: dict[str, list[str]] = {}
     hits: Hits = {}
     for f in ruleset.fields:
-        toks[f] = tokens(texts[f])
-        find_terms(ruleset, f, toks[f], hits)
+        field_toks[f] = toks[f] if toks is not None and f in toks else tokens(texts[f])
+        find_terms(ruleset, f, field_toks[f], hits)
     published = article.published
     if published is not None and published > now + FUTURE_TOLERANCE:
         published = None  # "2030" from a feed is wrong, not news from the future
     reference = (published or now).date()
-    language = detect_language(f"{article.title}\n{article.body[:4000] or article.summary}")
-    return _Prepared(article, texts, toks, hits, language, published, reference)
+    return _Prepared(article, texts, field_toks, hits, published, reference)
 
 
 def _context(p: _Prepared, rule: CompiledRule) -> _Ctx:
-    hits = {t: hs for t, hs in p.hits.items() if any(h[0] in rule.fields for h in hs)}
-    hits = {t: [h for h in hs if h[0] in rule.fields] for t, hs in hits.items()}
+    """The article's hits of this rule's terms, in this rule's fields (cost: the rule's size)."""
+    hits: Hits = {}
+    for t in rule.all_terms:
+        found = p.hits.get(t)
+        if found:
+            kept = [h for h in found if h[0] in rule.fields]
+            if kept:
+                hits[t] = kept
     ctx = _Ctx(p.article, hits, p.reference, rule.fields)
     ctx.cached_dates = p.dates
     return ctx
@@ -715,13 +770,23 @@ def _gate(rule: CompiledRule, p: _Prepared, now: datetime) -> str | None:
     return _date_problem(rule, p, now)
 
 
-def match(article: Article, ruleset: RuleSet, now: datetime) -> list[Match]:
-    """The rules ``article`` satisfies at time ``now``, best score first."""
-    p = prepare(article, ruleset, now)
+def match(
+    article: Article, ruleset: RuleSet, now: datetime, toks: Mapping[str, list[str]] | None = None
+) -> list[Match]:
+    """The rules ``article`` satisfies at time ``now``, best score first.
+
+    ``toks`` may give the fields' tokens when the caller has them already."""
+    p = prepare(article, ruleset, now, toks)
+    candidates = set(ruleset.always)
+    term_rules = ruleset.term_rules
+    for t in p.hits:
+        candidates.update(term_rules.get(t, ()))
+    found = frozenset(p.hits)
     out: list[Match] = []
-    for rule in ruleset.rules:
-        if not rule.always and rule.term_ids.isdisjoint(p.hits):
-            continue
+    for i in sorted(candidates):
+        rule = ruleset.rules[i]
+        if any(s.isdisjoint(found) for s in rule.required):
+            continue  # a part of the rule that needs a term has none: it cannot hold
         if _gate(rule, p, now) is not None:
             continue
         ctx = _context(p, rule)
@@ -759,7 +824,7 @@ def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> f
 def _original(p: _Prepared, f: str, pos: int, length: int) -> str:
     """The article's own spelling of tokens ``pos .. pos+length``."""
     if f not in p.spans:
-        p.spans[f] = [(s, e) for _, s, e in token_spans(p.texts[f])]
+        p.spans[f] = token_offsets(p.texts[f], len(p.toks[f]))
     spans, toks = p.spans[f], p.toks[f]
     if len(spans) != len(toks) or pos + length > len(spans):
         return " ".join(toks[pos : pos + length])

@@ -76,3 +76,16 @@ def test_token_spans_align_with_tokens_and_keep_original_spelling():
     assert "العراقیة" in originals  # the Persian yeh as written
     assert "المُهمّة" in originals  # diacritics kept for display
     assert "٢٠٢٦" in originals
+
+
+def test_fast_spans_agree_with_token_spans_on_real_text():
+    from pathlib import Path
+
+    from monitor.arabic import spans
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
+    texts += ["كوردستان24 وفرانس24 COVID19", "مُهِمَّةٌ ـ لـ”التحالف”", "ﻻ للحرب ﷲ"]
+    for text in texts:
+        slow = [(s, e) for _, s, e in token_spans(text)]
+        assert spans(text, len(tokens(text))) == slow

@@ -37,7 +37,7 @@ def _window(text: str, hits: Sequence[TermHit], width: int) -> list[Segment]:
             marks.append((start, end))
     if not marks:
         return [(_clip(text, width), False)]
-    marks = sorted(set(marks))
+    marks = _merge(sorted(set(marks)))
     # the window start (at a mark) that covers the most distinct marks
     best = max(range(len(marks)), key=lambda i: sum(1 for s, e in marks[i:] if e - marks[i][0] <= width))
     lo = max(0, marks[best][0] - width // 5)
@@ -60,6 +60,17 @@ def _window(text: str, hits: Sequence[TermHit], width: int) -> list[Segment]:
         out.insert(0, ("…", False))
     if hi < len(text):
         out.append(("…", False))
+    return out
+
+
+def _merge(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping matches (مهمة التحالف, التحالف الدولي) are one highlight."""
+    out: list[tuple[int, int]] = []
+    for s, e in marks:
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        else:
+            out.append((s, e))
     return out
 
 

@@ -183,6 +183,8 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 RULES_YAML = (ROOT / "config" / "rules.yaml").read_text(encoding="utf-8")
+# a frozen rules file whose line numbers tests may quote in expected error messages
+FIXTURE_RULES_YAML = (ROOT / "tests" / "fixtures" / "config" / "rules.yaml").read_text(encoding="utf-8")
 
 
 def write_config(

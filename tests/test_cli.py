@@ -41,7 +41,7 @@ def test_match_human_output_highlights_terms(tmp_path):
     f.write_text("عنوان\nأعلنت بغداد انتهاء مهمة التحالف الدولي في العراق", encoding="utf-8")
     result = CliRunner().invoke(main, ["match", "--rules", RULES, "--no-color", str(f)])
     assert "✓ coalition-mission-iraq" in result.output
-    assert "«مهمة التحالف» الدولي" in result.output or "«مهمة التحالف»" in result.output
+    assert "أعلنت «بغداد» «انتهاء» «مهمة التحالف الدولي» في «العراق»" in result.output
 
 
 def test_match_reports_missing_inputs_and_goes_on(tmp_path):
@@ -119,7 +119,8 @@ def test_match_json_has_mentioned_dates_fields_and_date_evidence(tmp_path):
 def test_rules_test_explains_matches_and_misses(tmp_path):
     f = tmp_path / "a.txt"
     f.write_text("عنوان\nالتحالف الدولي يواصل مهامه في العراق", encoding="utf-8")
-    result = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "coalition-mission-iraq", str(f)])
+    frozen = str(ROOT / "tests" / "fixtures" / "config" / "rules.yaml")  # the explanation quotes its structure
+    result = CliRunner().invoke(main, ["rules", "test", "--rules", frozen, "--rule", "coalition-mission-iraq", str(f)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{f} — عنوان"

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def cfg(tmp_path, monkeypatch):
-    """A copy of the example config in ./config of a temporary working directory."""
+    """A frozen copy of the first example config (so line numbers in expected errors never move),
+    in ./config of a temporary working directory."""
     monkeypatch.chdir(tmp_path)
-    shutil.copytree(ROOT / "config", tmp_path / "config")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "config", tmp_path / "config")
     return tmp_path / "config"
 
 

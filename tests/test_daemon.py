@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RULES_YAML, write_config
+from tests.conftest import FIXTURE_RULES_YAML, RULES_YAML, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,8 @@ def test_ready_watchdog_alerts_reload_and_clean_stop(daemon, smtp, slack, site):
     assert "feed.polled feed=\"موقع الاختبار\" status=ok items=5 new=5 matched=5" in read(log)
 
     # a broken edit + SIGHUP: the error is logged with file:line, the last good config keeps running
-    (cfg / "rules.yaml").write_text(RULES_YAML.replace("published_within: 30d", "published_within: 3 dayz"), encoding="utf-8")
+    (cfg / "rules.yaml").write_text(FIXTURE_RULES_YAML.replace("published_within: 30d", "published_within: 3 dayz"),
+                                    encoding="utf-8")
     polls_before = len([r for r in site.requests if r.path == "/feed.xml"])
     proc.send_signal(signal.SIGHUP)
     wait_until(lambda: "config.kept" in read(log))

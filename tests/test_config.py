@@ -185,3 +185,15 @@ def test_check_config_warns_about_missing_secrets(cfg):
 def test_config_dir_from_environment(cfg):
     result = CliRunner().invoke(main, ["check-config"], env={"RASAD_CONFIG": str(cfg)})
     assert result.exit_code == 0, result.output
+
+
+def test_rule_language_errors_carry_their_location(cfg):
+    edit(cfg / "rules.yaml", "    published_within: 30d", "    mentions_date: {between: [2026, 2025-01]}")
+    assert problems(cfg) == ["config/rules.yaml:71:5: rules[2].mentions_date: the period 2026 … 2025-01 is empty"]
+
+
+def test_yaml_dates_in_date_conditions(cfg):
+    edit(cfg / "rules.yaml", "    published_within: 30d",
+         "    published_after: 2025-01-01\n    mentions_date: {between: [2025-09-01, 2026-12]}")
+    rule = load_config(cfg).ruleset.by_id["us-withdrawal-iraq"]
+    assert str(rule.published_after) == "2025-01-01"

@@ -71,6 +71,22 @@ class NetworkSettings(_Model):
     max_feed_size: ByteSize = 5_000_000
     max_page_size: ByteSize = 10_000_000
     user_agent: str = "Rasad/0.1 (+https://github.com/rasad-monitor/rasad)"
+    # networks Rasad may fetch from although they are private (loopback, 10/8, …): refused by default
+    allow: list[str] = []
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise PydanticCustomError(
+                    "network", "invalid network '{net}' (use e.g. 10.20.0.0/16 or 127.0.0.1)", {"net": net}
+                ) from None
+        return value
 
 
 class ExtractionSettings(_Model):

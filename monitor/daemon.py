@@ -142,6 +142,12 @@ class Daemon:
         assert task is not None
         self._inflight.add(task)
         try:
+            state = await asyncio.to_thread(self.rt.store.feed_state, feed.name)
+            interval = feed.interval or self.config.settings.poll.interval
+            # the job's own interval paces healthy feeds; next_poll_at holds it back only when it is
+            # clearly later: backoff after failures, Retry-After, Cache-Control max-age
+            if state.next_poll_at is not None and state.next_poll_at - datetime.now(UTC) > interval / 2:
+                return
             report = await self.rt.pipeline.poll(feed, self.config.ruleset)
             if report.matches:
                 self._wake.set()

@@ -61,7 +61,11 @@ def demo_config(tmp: Path, feed_url: str, rules_path: Path) -> Config:
         update={"rules": [r.model_copy(update={"channels": ["console"]}) for r in rules.rules]}
     )
     settings = Settings.model_validate(
-        {"database": f"sqlite:///{tmp / 'demo.db'}", "channels": {"console": {"type": "console"}}}
+        {
+            "database": f"sqlite:///{tmp / 'demo.db'}",
+            "channels": {"console": {"type": "console"}},
+            "network": {"allow": ["127.0.0.0/8"]},  # the demo site is on loopback, refused by default
+        }
     )
     assert isinstance(settings.channels["console"], ConsoleConfig)
     feed = FeedConfig(name="رصد — أخبار تجريبية", url=feed_url)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
 
+from monitor.decoding import BoundedDecoder, TooLarge, UnsupportedEncoding
 from monitor.errors import FetchError
+from monitor.netguard import REFUSED, AddressPolicy, GuardedBackend
 
 MAX_REDIRECTS = 5
 
@@ -58,8 +61,22 @@ class Limits:
 class Fetcher:
     """Owns the HTTP client. Use as ``async with Fetcher(limits) as fetcher``."""
 
-    def __init__(self, limits: Limits, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: AddressPolicy | None = None,
+    ) -> None:
         self.limits = limits
+        if transport is None:
+            guarded = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=limits.max_connections), trust_env=False
+            )
+            # httpx has no public hook for the network layer; its pool keeps the backend here
+            pool = guarded._pool
+            pool._network_backend = GuardedBackend(pool._network_backend, policy or AddressPolicy())
+            transport = guarded
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),
             limits=httpx.Limits(
@@ -115,7 +132,14 @@ class Fetcher:
             except httpx.TimeoutException:
                 raise FetchError(f"{url}: timed out") from None
             except httpx.ConnectError as exc:
-                raise FetchError(f"{url}: cannot connect: {_reason(exc)}") from None
+                reason = _reason(exc)
+                if reason.startswith(REFUSED):
+                    raise FetchError(
+                        f"{url}: {reason}",
+                        temporary=False,
+                        hint="allow-list the network in rasad.yaml (network.allow) if it is yours",
+                    ) from None
+                raise FetchError(f"{url}: cannot connect: {reason}") from None
             except httpx.InvalidURL as exc:
                 raise FetchError(f"{url}: invalid URL: {exc}", temporary=False) from None
             except httpx.UnsupportedProtocol:
@@ -130,23 +154,28 @@ class Fetcher:
             status = resp.status_code
             if status >= 400:
                 raise _status_error(url, resp)
-            chunks, size = [], 0
+            chunks: list[bytes] = []
             if status != 304:
+                encoding = resp.headers.get("content-encoding", "")
                 declared = resp.headers.get("content-length")
-                if (
-                    declared
-                    and declared.isdigit()
-                    and int(declared) > max_size
-                    and not resp.headers.get("content-encoding")
-                ):
+                if declared and declared.isdigit() and int(declared) > max_size and not encoding:
                     raise FetchError(
                         f"{url}: response of {int(declared)} bytes exceeds the {max_size}-byte cap"
                     )
-                async for chunk in resp.aiter_bytes():  # decoded bytes: the cap applies after decompression
-                    size += len(chunk)
-                    if size > max_size:
-                        raise FetchError(f"{url}: response exceeds the {max_size}-byte cap")
-                    chunks.append(chunk)
+                try:
+                    decoder = BoundedDecoder(encoding, max_size)
+                    async for raw in resp.aiter_raw():  # decoded here, in bounded steps
+                        chunks.extend(decoder.feed(raw))
+                except TooLarge:
+                    raise FetchError(
+                        f"{url}: response exceeds the {max_size}-byte cap once decoded"
+                    ) from None
+                except UnsupportedEncoding as exc:
+                    raise FetchError(
+                        f"{url}: unsupported content-encoding '{exc}'", temporary=False
+                    ) from None
+                except zlib.error as exc:
+                    raise FetchError(f"{url}: corrupt {encoding} body: {exc}") from None
             return Response(
                 url=str(resp.url),
                 status=status,

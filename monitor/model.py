@@ -118,3 +118,4 @@ class FeedReport:
     error: str | None = None
     seconds: float = 0.0
     matches: tuple[tuple[str, str], ...] = field(default=())  # (article key, rule id)
+    next_poll: datetime | None = None  # not before: interval, backoff, Retry-After or max-age

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from monitor.config import FeedConfig
-from monitor.errors import RasadError
+from monitor.errors import FetchError, RasadError
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport
 from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
+from monitor.schedule import max_age, next_poll, trust_validators
 from monitor.store import Store
 
 log = logging.getLogger("rasad.pipeline")
@@ -41,6 +43,8 @@ class Pipeline:
     max_feed_size: int
     max_page_size: int
     clock: Callable[[], datetime]
+    default_interval: timedelta = timedelta(minutes=15)
+    rng: random.Random = field(default_factory=random.Random)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
@@ -48,30 +52,53 @@ class Pipeline:
         now = self.clock()
         report: FeedReport
         etag = last_modified = None
+        retry_after = cache_max_age = None
+        error_count = 0
         try:
             state = await asyncio.to_thread(self.store.feed_state, feed.name)
+            error_count = state.error_count
+            trusted = trust_validators(state.last_full_fetch_at, now)  # lying validators are caught
             resp = await self.fetcher.get(
                 feed.url,
                 max_size=self.max_feed_size,
-                etag=state.etag,
-                last_modified=state.last_modified,
+                etag=state.etag if trusted else None,
+                last_modified=state.last_modified if trusted else None,
                 accept=FEED_ACCEPT,
             )
+            cache_max_age = max_age(resp.headers.get("cache-control"))
             if resp.not_modified:
                 report = FeedReport(feed.name, "not_modified")
             else:
                 etag, last_modified = resp.etag, resp.last_modified
                 items = parse_feed(resp.content, url=resp.url, headers=resp.headers)
                 report = await self._new_items(feed, items, ruleset, now)
+        except FetchError as exc:
+            retry_after = exc.retry_after
+            report = FeedReport(feed.name, "error", error=str(exc))
         except RasadError as exc:
             report = FeedReport(feed.name, "error", error=str(exc))
         except Exception as exc:  # a bug must not stop the other feeds; it is logged with its traceback
             log.exception("feed.crashed feed=%s", feed.name)
             report = FeedReport(feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}")
-        report = replace(report, seconds=round(time.monotonic() - start, 3))
+        failed = report.status == "error"
+        upcoming = next_poll(
+            now,
+            feed.interval or self.default_interval,
+            failed=failed,
+            error_count=error_count + failed,
+            retry_after=retry_after,
+            cache_max_age=cache_max_age,
+            rng=self.rng,
+        )
+        report = replace(report, seconds=round(time.monotonic() - start, 3), next_poll=upcoming)
         try:
             await asyncio.to_thread(
-                self.store.record_poll, report, now, etag=etag, last_modified=last_modified
+                self.store.record_poll,
+                report,
+                now,
+                etag=etag,
+                last_modified=last_modified,
+                next_poll_at=upcoming,
             )
         except RasadError as exc:
             event(log, "feed.unrecorded", logging.ERROR, feed=feed.name, error=str(exc))
@@ -86,6 +113,7 @@ class Pipeline:
             matched=report.matched,
             fallbacks=report.fallbacks,
             seconds=report.seconds,
+            next=upcoming.isoformat(timespec="seconds") if failed else None,
             error=report.error,
         )
         return report

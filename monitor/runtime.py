@@ -24,6 +24,7 @@ from monitor.config import Config
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, Limits
 from monitor.model import Extracted, FeedReport
+from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.store import Store
 from monitor.workers import ProcessPool
@@ -111,6 +112,7 @@ async def open_runtime(
             user_agent=s.network.user_agent,
         ),
         transport=transport,
+        policy=AddressPolicy(s.network.allow),
     )
     pool = ProcessPool(
         None if s.extraction.workers == "auto" else s.extraction.workers,
@@ -122,7 +124,9 @@ async def open_runtime(
         result: Extracted | None = await pool.run(extract_page, page, url)
         return result
 
-    pipeline = Pipeline(store, fetcher, extract, s.network.max_feed_size, s.network.max_page_size, clock)
+    pipeline = Pipeline(
+        store, fetcher, extract, s.network.max_feed_size, s.network.max_page_size, clock, s.poll.interval
+    )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
     rt = Runtime(config, store, fetcher, pool, pipeline, chans, policy, clock)

@@ -82,6 +82,7 @@ def format_feeds(feeds: Sequence[FeedStatus], now: datetime) -> str:
             f.name,
             f.status or "never polled",
             when(f.last_polled_at, now),
+            _next(f.next_poll_at, now),
             str(f.error_count),
             str(f.items),
             str(f.matches),
@@ -89,7 +90,16 @@ def format_feeds(feeds: Sequence[FeedStatus], now: datetime) -> str:
         )
         for f in feeds
     ]
-    return table(rows, ("FEED", "STATUS", "LAST POLL", "ERRORS", "ITEMS", "MATCHES", "LAST ERROR"))
+    return table(
+        rows, ("FEED", "STATUS", "LAST POLL", "NEXT POLL", "ERRORS", "ITEMS", "MATCHES", "LAST ERROR")
+    )
+
+
+def _next(at: datetime | None, now: datetime) -> str:
+    if at is None or at <= now:
+        return "due"
+    secs = int((at - now).total_seconds())
+    return f"in {secs}s" if secs < 120 else f"in {secs // 60}m" if secs < 7200 else f"in {secs // 3600}h"
 
 
 def format_deliveries(deliveries: Sequence[Delivery], now: datetime) -> str:

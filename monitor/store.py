@@ -67,6 +67,8 @@ class FeedRow(SQLModel, table=True):
     last_status: str | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     error_count: int = 0
+    next_poll_at: datetime | None = _ts()  # not before: backoff, Retry-After, max-age
+    last_full_fetch_at: datetime | None = _ts()  # last 200: validators are trusted for a while only
 
 
 class ArticleRow(SQLModel, table=True):
@@ -116,6 +118,9 @@ class DeliveryRow(SQLModel, table=True):
 class FeedState:
     etag: str | None
     last_modified: str | None
+    next_poll_at: datetime | None = None
+    last_full_fetch_at: datetime | None = None
+    error_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ class FeedStatus:
     last_error: str | None
     items: int
     matches: int
+    next_poll_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,11 @@ class Store:
     def feed_state(self, name: str) -> FeedState:
         with self._read("read feed state") as s:
             row = s.exec(select(FeedRow).where(FeedRow.name == name)).first()
-            return FeedState(row.etag, row.last_modified) if row else FeedState(None, None)
+            if row is None:
+                return FeedState(None, None)
+            return FeedState(
+                row.etag, row.last_modified, row.next_poll_at, row.last_full_fetch_at, row.error_count
+            )
 
     def record_poll(
         self,
@@ -280,12 +290,14 @@ class Store:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        next_poll_at: datetime | None = None,
     ) -> None:
         """Store a poll's outcome on the feed: validators on success, the error and its count on failure."""
         with self._write("record poll") as s:
             row = s.exec(select(FeedRow).where(FeedRow.name == report.feed)).one()
             row.last_polled_at = now
             row.last_status = report.status
+            row.next_poll_at = next_poll_at
             if report.status == "error":
                 row.error_count += 1
                 row.last_error = report.error
@@ -295,6 +307,7 @@ class Store:
                 row.last_success_at = now
                 if report.status == "ok":
                     row.etag, row.last_modified = etag, last_modified
+                    row.last_full_fetch_at = now
             s.add(row)
 
     def feeds(self) -> list[FeedStatus]:
@@ -320,6 +333,7 @@ class Store:
                     r.last_error,
                     items.get(r.id or 0, 0),
                     matched.get(r.id or 0, 0),
+                    r.next_poll_at,
                 )
                 for r in s.exec(select(FeedRow).order_by(col(FeedRow.name)))
             ]

@@ -195,6 +195,7 @@ def write_config(
     database: str | None = None,
     rules: str = RULES_YAML,
     extra_settings: str = "",
+    network: str = "network:\n  allow: [127.0.0.0/8]\n",  # the test servers are on loopback
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     channels = ""
@@ -215,7 +216,8 @@ def write_config(
 """
     db = database or f"sqlite:///{directory / 'rasad.db'}"
     (directory / "rasad.yaml").write_text(
-        f"database: {db}\nlog_level: info\nextraction:\n  workers: 2\n{extra_settings}{channels}", encoding="utf-8"
+        f"database: {db}\nlog_level: info\nextraction:\n  workers: 2\n{network}{extra_settings}{channels}",
+        encoding="utf-8",
     )
     (directory / "feeds.yaml").write_text(
         "feeds:\n" + "".join(f"  - name: {name}\n    url: {url}\n" for name, url in feeds), encoding="utf-8"

@@ -7,11 +7,14 @@ import pytest
 
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, Limits, parse_retry_after
+from monitor.netguard import AddressPolicy
+
+LOOPBACK = AddressPolicy(["127.0.0.0/8"])  # the test servers are on loopback, refused by default
 
 
-def fetch(url: str, limits: Limits | None = None, **kw):
+def fetch(url: str, limits: Limits | None = None, policy: AddressPolicy = LOOPBACK, **kw):
     async def go():
-        async with Fetcher(limits or Limits(timeout=5)) as f:
+        async with Fetcher(limits or Limits(timeout=5), policy=policy) as f:
             return await f.get(url, max_size=kw.pop("max_size", 5_000_000), **kw)
 
     return asyncio.run(go())
@@ -95,7 +98,7 @@ def test_per_host_cap_limits_concurrency(site):
     site.routes["/slowish"] = slowish
 
     async def go():
-        async with Fetcher(Limits(per_host=2, max_connections=10)) as f:
+        async with Fetcher(Limits(per_host=2, max_connections=10), policy=LOOPBACK) as f:
             await asyncio.gather(*(f.get(site.url("/slowish"), max_size=100) for _ in range(6)))
 
     asyncio.run(go())

@@ -9,6 +9,7 @@ import pytest
 from monitor.config import FeedConfig, load_config
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, Limits
+from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.site import send
 from monitor.store import Store
@@ -59,7 +60,7 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
 
     async def go():
         pool = ProcessPool(2, deadline=1.0)
-        async with Fetcher(Limits(timeout=10)) as fetcher:
+        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
             async def extract(page, url):
                 return await pool.run(extract_page, page, url)
 

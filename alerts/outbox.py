@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,11 +67,13 @@ class Outbox:
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.rng = rng or random.Random()
+        # when stopping: no send starts after this time.monotonic(); one that has started finishes
+        self.deadline: float | None = None
 
     async def deliver_due(self) -> Stats:
         """Send every delivery due now. Channels work concurrently, each one in order."""
         stats = Stats()
-        while True:
+        while self.deadline is None or time.monotonic() <= self.deadline:
             due = await asyncio.to_thread(self.store.claim_due, self.clock(), LEASE)
             if not due:
                 return stats
@@ -78,9 +81,14 @@ class Outbox:
             for d in due:
                 by_channel.setdefault(d.channel, []).append(d)
             await asyncio.gather(*(self._send_all(ds, stats) for ds in by_channel.values()))
+        return stats
 
     async def _send_all(self, deliveries: list[Delivery], stats: Stats) -> None:
-        for d in deliveries:
+        for i, d in enumerate(deliveries):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                # out of time: what was claimed but not started goes back to pending, untouched
+                await asyncio.to_thread(self.store.unclaim, [x.id for x in deliveries[i:]], self.clock())
+                return
             await self._send(d, stats)
 
     async def _send(self, d: Delivery, stats: Stats) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from monitor.sdnotify import Notifier
 log = logging.getLogger("rasad.daemon")
 DELIVERY_PERIOD = 10.0  # seconds between delivery rounds when nothing wakes the loop earlier
 TRUNCATION_WARNING = 0.5  # a reload that loses more than half the rules is reported loudly
+SEND_MARGIN = 35.0  # seconds kept after the last send starts: more than an SMTP call's timeout
 
 
 class Daemon:
@@ -83,6 +85,8 @@ class Daemon:
             self.scheduler.pause()
             self._wake.set()
             deadline = loop.time() + self.stop_timeout
+            # sends already started finish and are recorded; none starts this close to the deadline
+            rt.outbox.deadline = time.monotonic() + max(0.0, self.stop_timeout - SEND_MARGIN)
             pending = [*self._inflight, delivery]
             _, not_done = await asyncio.wait(pending, timeout=self.stop_timeout)
             if not not_done:

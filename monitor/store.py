@@ -247,7 +247,7 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
         except DBAPIError as exc:
-            raise StoreError(f"cannot {doing}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
 
     @contextmanager
     def _write(self, doing: str) -> Iterator[Session]:
@@ -510,6 +510,17 @@ class Store:
                     row.status, row.next_attempt_at = "pending", retry_at
                 s.add(row)
 
+    def unclaim(self, ids: Sequence[int], now: datetime) -> None:
+        """Claimed deliveries that were never attempted (a shutdown came first): pending again, as they were."""
+        if not ids:
+            return
+        with self._write("release deliveries") as s:
+            for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids)))):
+                if row.status == "sending":
+                    row.status, row.next_attempt_at = "pending", now
+                    row.attempts = max(0, row.attempts - 1)
+                    s.add(row)
+
     def release_claims(self, now: datetime) -> int:
         """At start-up: deliveries a previous process claimed but never finished are due now."""
         with self._write("release claims") as s:
@@ -604,6 +615,8 @@ def _hint(exc: SQLAlchemyError) -> str | None:
         return "check that the state directory exists and is writable by the rasad user"
     if "disk" in text and "full" in text:
         return "free disk space; Rasad carries on when it can write again"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return "the database file is damaged: restore it from a backup, or move it away to start a new one"
     if "connection" in text or "could not connect" in text:
         return "check the database URL and that the server is running"
     return None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
 import json
@@ -106,8 +107,13 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     port: int = 0
     refuse: list[int] = field(default_factory=list)  # SMTP codes to answer DATA with, in order
+    delay: float = 0.0  # seconds to think before answering DATA (a slow server)
+    started: int = 0  # DATA commands received, answered or not
 
     async def handle_DATA(self, server, session, envelope):
+        self.started += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.refuse:
             code = self.refuse.pop(0)
             return f"{code} try again later" if code < 500 else f"{code} rejected"

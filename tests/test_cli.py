@@ -140,3 +140,18 @@ def test_rules_test_explains_matches_and_misses(tmp_path):
         "coalition-mission-iraq": True, "hmc-talks": True, "us-withdrawal-iraq": True}
     bad = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "nope", str(f)])
     assert bad.exit_code == 2 and "no rule 'nope'" in bad.stderr
+
+
+def test_a_corrupt_database_refuses_to_start_with_a_clear_message(tmp_path):
+    from tests.conftest import write_config
+
+    cfg = write_config(tmp_path / "config", feeds=[("x", "http://127.0.0.1:9/feed.xml")], smtp_port=9)
+    (cfg / "rasad.db").write_bytes(b"this is not an SQLite database, it was damaged" * 100)
+    for command in ("run", "once"):
+        result = subprocess.run([sys.executable, "-m", "monitor", command, "--config", str(cfg)], capture_output=True,
+                                text=True, timeout=60, cwd=ROOT)
+        assert result.returncode == 3  # systemd's RestartPreventExitStatus: no restart loop
+        assert result.stderr.splitlines() == [
+            "error: store: cannot create tables: file is not a database",
+            "hint: the database file is damaged: restore it from a backup, or move it away to start a new one",
+        ]

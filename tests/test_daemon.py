@@ -161,3 +161,36 @@ def test_sigterm_lets_an_inflight_poll_finish(tmp_path, site, smtp, slack):
     assert 'feed.polled feed=بطيء status=ok items=5 new=5 matched=5' in text
     assert "daemon.stopped unfinished=0" in text
     assert len(smtp.messages) == 5  # what it stored before stopping, it also sent
+
+
+def test_sigterm_during_a_send_lets_it_finish_and_record_it(tmp_path, site, smtp, slack):
+    smtp.delay = 2.0  # every message takes the server two seconds to accept
+    cfg = write_config(tmp_path / "config", feeds=[("موقع الاختبار", site.url("/feed.xml"))], smtp_port=smtp.port)
+    log = (tmp_path / "daemon.log").open("w+")
+    env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "40"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    try:
+        wait_until(lambda: smtp.started >= 1)  # the first email is being sent
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert time.monotonic() - started < 40
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    received = len(smtp.messages)
+    assert received >= 1  # the send in flight completed
+    assert received == smtp.started  # every send that started was completed, none cut off
+    from monitor.store import Store
+
+    store = Store(f"sqlite:///{cfg / 'rasad.db'}")
+    counts = store.counts()
+    store.close()
+    assert counts["deliveries_sent"] == received + len(slack.posts)  # … and recorded
+    smtp.delay = 0
+    again = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(cfg)], capture_output=True,
+                           text=True, env=env, cwd=ROOT, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert len(smtp.messages) == 5 and len({m["Message-ID"] for m in smtp.messages}) == 5  # no duplicate

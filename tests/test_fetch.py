@@ -112,3 +112,24 @@ def test_per_host_cap_limits_concurrency(site):
 def test_parse_retry_after(value, expected):
     now = 1445412470.0  # 10 s before the HTTP date above
     assert parse_retry_after(value, now) == expected
+
+
+def test_a_trickling_server_cannot_hold_a_request_past_its_deadline(site):
+    def trickle(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        for _ in range(200):  # one byte every 0.2 s: 40 s in all
+            try:
+                h.wfile.write(b"<")
+                h.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    site.routes["/trickle.xml"] = trickle
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="no complete answer within 2s"):
+        fetch(site.url("/trickle.xml"), Limits(timeout=2))
+    assert time.monotonic() - start < 4

@@ -156,3 +156,40 @@ def test_retry_policy_backoff_caps_and_gives_up():
     assert policy.next_attempt(1, NOW, AlertError("x", temporary=False), rng) is None
     big = policy.next_attempt(30 - 26, NOW, AlertError("x", temporary=True, retry_after=7200), rng)
     assert big == NOW + timedelta(seconds=7200)
+
+
+class Silent:
+    """A TCP server that accepts connections and never says a word."""
+
+    def __init__(self):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+
+def test_a_server_that_never_answers_is_cut_by_the_timeout(store, tmp_path):
+    import time
+
+    silent = Silent()
+    try:
+        cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": silent.port, "security": "none",
+                                          "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "1s"})
+        slack_cfg = SlackConfig.model_validate({"type": "slack", "webhook_url_env": "HOOK", "timeout": "1s"})
+        channels = [EmailChannel("email", cfg, secret_dir=tmp_path, environ={}),
+                    SlackChannel("slack", slack_cfg, secret_dir=tmp_path,
+                                 environ={"HOOK": f"http://127.0.0.1:{silent.port}/hook"})]
+        start = time.monotonic()
+        stats = run(outbox(store, channels, Clock()))
+        assert time.monotonic() - start < 5  # both cut at about a second, concurrently
+        assert stats.retrying == 2
+        errors = {d.channel: d.last_error for d in store.deliveries()}
+        assert "timed out" in errors["email"]
+        assert errors["slack"] == "alert: slack: Slack did not answer in time"
+    finally:
+        silent.close()

@@ -143,3 +143,48 @@ def test_sqlite_write_transactions_take_the_write_lock_at_begin(tmp_path):
     other.execute("ROLLBACK")
     other.close()
     s.close()
+
+
+def test_a_locked_database_is_waited_for(tmp_path):
+    import sqlite3
+    import threading
+    import time
+
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    s.create()
+    s.sync_feeds([("كتابات", "http://x.test/feed")])
+    other = sqlite3.connect(tmp_path / "x.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the database for a while
+    threading.Timer(1.5, lambda: other.execute("COMMIT")).start()
+    start = time.monotonic()
+    assert s.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    assert time.monotonic() - start >= 1.0  # it waited for the lock instead of failing
+    other.close()
+    s.close()
+
+
+def test_a_full_disk_is_reported_and_nothing_recorded_is_lost(tmp_path):
+    from sqlalchemy import event
+
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    s.create()
+    s.sync_feeds([("كتابات", "http://x.test/feed")])
+    s.save_article("كتابات", article("before"), [(a_match(), ["email"])], NOW)
+    pages = s.engine.connect().exec_driver_sql("PRAGMA page_count").scalar()
+
+    @event.listens_for(s.engine, "connect")
+    def _full(dbapi_conn, _):  # SQLite's own "disk full": the file may not grow any more
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    s.engine.dispose()
+    big = article("big", title="x" * 200_000)
+    with pytest.raises(StoreError) as exc:
+        s.save_article("كتابات", big, [(a_match(), ["email"])], NOW)
+    assert "database or disk is full" in str(exc.value)
+    assert "free disk space" in (exc.value.hint or "")
+    assert s.counts()["deliveries_pending"] == 1  # what was recorded before is intact
+    event.remove(s.engine, "connect", _full)
+    s.engine.dispose()  # space is back
+    assert s.save_article("كتابات", big, [(a_match(), ["email"])], NOW)
+    assert s.counts()["deliveries_pending"] == 2
+    s.close()

@@ -511,7 +511,7 @@ class Store:
                 s.add(row)
 
     def unclaim(self, ids: Sequence[int], now: datetime) -> None:
-        """Claimed deliveries that were never attempted (a shutdown came first): pending again, as they were."""
+        """Claimed deliveries never attempted (a shutdown came first): pending again, as they were."""
         if not ids:
             return
         with self._write("release deliveries") as s:

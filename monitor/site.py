@@ -37,6 +37,17 @@ class Seen:
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a killed daemon, a timeout) is not an error worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
 @dataclass
 class Site:
     root: Path
@@ -78,7 +89,7 @@ class Site:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .requests
                 return None
 
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._server = _QuietServer((self.host, self.port), _Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="rasad-site", daemon=True).start()
         return self

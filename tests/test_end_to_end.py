@@ -110,6 +110,8 @@ def test_broken_feeds_never_stop_the_others_and_their_errors_are_shown(tmp_path,
     assert "malformed feed" in lines["XML مكسور"]
     assert " ok " in lines["موقع الاختبار"] and lines["موقع الاختبار"].split()[-2:] == ["5", "6"]
     assert " error " in lines["معطل 500"] and "  1  " in lines["معطل 500"]
+    assert shown.splitlines()[0].split()[:5] == ["FEED", "STATUS", "LAST", "POLL", "NEXT"]
+    assert " in 1" in lines["معطل 500"]  # backing off: the next attempt is shown (in 12m … 18m)
 
 
 def test_matches_command_lists_and_filters(setup):

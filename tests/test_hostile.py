@@ -95,3 +95,28 @@ def test_bounded_decoder_decodes_stacked_encodings_and_raw_deflate():
     assert b"".join(BoundedDecoder("deflate", 10**6).feed(deflated)) == text
     with pytest.raises(TooLarge):
         BoundedDecoder("gzip", 1000).feed(gzip.compress(text))
+
+
+def entity_feed() -> bytes:
+    refs = "&big;" * 30_000
+    return (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * 10_000}">]><rss version="2.0"><channel>'
+            f"<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{refs}</description>"
+            "</item></channel></rss>").encode()
+
+
+def test_a_feed_declaring_one_large_entity_referenced_many_times_stays_small_and_fast():
+    import time
+
+    from monitor.parse import parse_feed
+
+    feed = entity_feed()
+    assert 150_000 < len(feed) < 170_000  # 160 KB that would expand to 300 MB
+    start = time.perf_counter()
+    (item,) = parse_feed(feed, url="https://x.example/f")
+    assert time.perf_counter() - start < 1.5
+    assert "x" * 100 not in item.summary  # never expanded
+    tracemalloc.start()
+    parse_feed(feed, url="https://x.example/f")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 30_000_000

@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import json
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,22 @@ def test_a_server_that_never_answers_is_cut_by_the_timeout(store, tmp_path):
         assert errors["slack"] == "alert: slack: Slack did not answer in time"
     finally:
         silent.close()
+
+
+def test_hostile_titles_are_neutralised_and_still_delivered(tmp_path, smtp, slack):
+    s = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    s.create()
+    s.sync_feeds([("كتابات", "http://x.test/feed")])
+    title = "عاجل\r\nBcc: victim@example.org\u202e <!channel> <@U1> & انسحاب"
+    art = Article("h", "https://news.example/h", "كتابات", title, "", "التحالف في العراق", None)
+    s.save_article("كتابات", art, [(Match("coalition", 1.0, (TermHit("العراق", "body", 2, "العراق"),)), ["email", "slack"])], NOW)
+    stats = run(outbox(s, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], Clock()))
+    assert stats.sent == 2
+    (msg,) = smtp.messages
+    assert msg["Subject"] == "[Rasad] نهاية المهمة: عاجل Bcc: victim@example.org <!channel> <@U1> & انسحاب"
+    assert msg["Bcc"] is None and msg.get_all("To") == ["analyst@example.org"]
+    (post,) = slack.posts
+    text = json.dumps(post, ensure_ascii=False)
+    assert "<!channel>" not in text and "<@U1>" not in text and "\u202e" not in text
+    assert "&lt;!channel&gt;" in text
+    s.close()

@@ -1,0 +1,118 @@
+"""Figures for hostile input: peak memory of a Rasad process under each bomb, and how long a
+trickling server holds a request. Each case runs in a fresh process; figures are its peak RSS.
+
+    python scripts/hostile_figures.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitor.site import Site, send  # noqa: E402
+
+CASE = """
+import asyncio, sys, time
+sys.path.insert(0, {root!r})
+from monitor.fetch import Fetcher, Limits
+from monitor.netguard import AddressPolicy
+from monitor.parse import parse_feed
+from monitor.errors import RasadError
+start = time.perf_counter()
+outcome = "ok"
+try:
+{body}
+except RasadError as exc:
+    outcome = str(exc).split(": ", 2)[-1][:70]
+# VmHWM: the peak of this process's own memory (ru_maxrss would include the parent's, from before exec)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print(f"{{hwm / 1024:.0f}}|{{time.perf_counter() - start:.2f}}|{{outcome}}")
+"""
+
+FETCH = """
+    async def go():
+        async with Fetcher(Limits(timeout={timeout}), policy=AddressPolicy(["127.0.0.0/8"])) as f:
+            return await f.get({url!r}, max_size=10_000_000)
+    asyncio.run(go())
+"""
+
+PARSE = """
+    parse_feed(open({path!r}, "rb").read(), url="https://x.example/f")
+"""
+
+EXTRACT = """
+    from monitor.workers import ProcessPool
+    from monitor.extract import extract_page
+    async def go():
+        pool = ProcessPool(1, deadline=5, memory_limit=1_000_000_000)
+        try:
+            await pool.run(extract_page, open({path!r}, "rb").read(), "http://x/")
+        finally:
+            pool.close()
+    asyncio.run(go())
+"""
+
+
+def run(body: str) -> tuple[str, str, str]:
+    code = CASE.format(root=str(ROOT), body=body)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    line = (out.stdout.strip().splitlines() or ["?|?|" + out.stderr.strip()[-70:]])[-1]
+    rss, seconds, outcome = line.split("|", 2)
+    return rss, seconds, outcome
+
+
+def main() -> None:
+    import tempfile
+
+    zeros = b"\0" * 1_000_000_000
+    one = gzip.compress(zeros, compresslevel=9)
+    del zeros
+    two = gzip.compress(one, compresslevel=9)
+    with tempfile.TemporaryDirectory() as tmp, Site(ROOT / "seeds" / "site") as site:
+        site.routes["/gzip"] = lambda h: send(h, 200, one, "text/html", {"Content-Encoding": "gzip"})
+        site.routes["/gzip2"] = lambda h: send(h, 200, two, "text/html", {"Content-Encoding": "gzip, gzip"})
+
+        def trickle(h):
+            h.send_response(200)
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            for _ in range(600):
+                try:
+                    h.wfile.write(b"<")
+                    h.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+        site.routes["/trickle"] = trickle
+        entity = Path(tmp) / "entity.xml"
+        entity.write_bytes(
+            f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * 10_000}">]><rss version="2.0"><channel>'
+            f'<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{"&big;" * 30_000}'
+            "</description></item></channel></rss>".encode()
+        )
+        page = Path(tmp) / "links.html"
+        page.write_bytes(("<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 200_000 + "</p></article>"
+                          "</body></html>").encode())
+        cases = [
+            ("baseline: fetch the seed feed", FETCH.format(url=site.url("/feed.xml"), timeout=30)),
+            (f"gzip bomb ({len(one) // 1000} KB → 1 GB), 10 MB cap", FETCH.format(url=site.url("/gzip"), timeout=30)),
+            (f"gzip, gzip bomb ({len(two) // 1000} KB → 1 GB)", FETCH.format(url=site.url("/gzip2"), timeout=30)),
+            ("entity feed (160 KB, one 10 KB entity × 30,000)", PARSE.format(path=str(entity))),
+            ("page with 200,000 links (5 MB), 5 s deadline", EXTRACT.format(path=str(page))),
+            ("trickling server (1 byte / 0.1 s), 3 s deadline", FETCH.format(url=site.url("/trickle"), timeout=3)),
+        ]
+        print(f"{'case':52} {'peak RSS':>9} {'seconds':>8}  outcome")
+        for name, body in cases:
+            rss, seconds, outcome = run(body)
+            print(f"{name:52} {rss:>6} MB {seconds:>8}  {outcome}")
+
+
+if __name__ == "__main__":
+    main()

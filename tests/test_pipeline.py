@@ -86,3 +86,90 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
     assert killed.published == datetime(2025, 9, 7, 8, tzinfo=UTC)  # the feed's date wins
     assert articles["report.pdf"].extraction == "fallback: not an HTML page (application/pdf)"
     store.close()
+
+
+def test_a_refused_article_link_is_logged_and_the_cycle_goes_on(site, tmp_path, caplog):
+    import logging
+
+    port = site._server.server_address[1]
+    items = "".join(
+        f"<item><title>انسحاب التحالف الدولي من العراق {i}</title><link>{link}</link>"
+        f"<description>ملخص: انتهاء مهمة التحالف الدولي في العراق</description></item>"
+        for i, link in enumerate([f"http://127.0.0.2:{port}/secret", f"http://169.254.169.254/latest/meta-data",
+                                  site.url("/page.html")])
+    )
+    site.routes["/mixed.xml"] = lambda h: send(
+        h, 200, f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(), "application/rss+xml")
+    site.routes["/page.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html; charset=utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    feed = FeedConfig(name="f", url=site.url("/mixed.xml"))
+    store.sync_feeds([(feed.name, feed.url)])
+    caplog.set_level(logging.INFO)
+
+    async def go():
+        pool = ProcessPool(1, deadline=10)
+        async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.1/32"])) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            try:
+                return await Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW).poll(
+                    feed, load_config(ROOT / "config").ruleset)
+            finally:
+                pool.close()
+
+    report = asyncio.run(go())
+    assert (report.status, report.new, report.fallbacks) == ("ok", 3, 2)
+    logged = " ".join(r.getMessage() for r in caplog.records if "article.fallback" in r.getMessage())
+    assert "destination refused: 127.0.0.2 is 127.0.0.2 (loopback address)" in logged
+    assert "destination refused: 169.254.169.254 is 169.254.169.254 (link-local address)" in logged
+    assert not any(r.path == "/secret" for r in site.requests)
+    store.close()
+
+
+def test_a_slow_host_never_delays_the_others(site, tmp_path):
+    import threading
+
+    release = threading.Event()
+    feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes().replace(b"http://seeds.rasad.invalid", site.base.encode())
+
+    def stuck(h):
+        release.wait(20)
+        send(h, 200, feed, "application/rss+xml")
+
+    site.routes["/stuck.xml"] = stuck
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    slow = FeedConfig(name="slow", url=site.url("/stuck.xml").replace("127.0.0.1", "localhost"))  # another host
+    fast = FeedConfig(name="fast", url=site.url("/feed.xml"))
+    store.sync_feeds([(f.name, f.url) for f in (slow, fast)])
+    finished: dict[str, float] = {}
+
+    async def go():
+        pool = ProcessPool(2, deadline=10)
+        async with Fetcher(Limits(timeout=15, per_host=1), policy=AddressPolicy(["127.0.0.0/8", "::1"])) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW)
+            ruleset = load_config(ROOT / "config").ruleset
+            start = time.monotonic()
+
+            async def timed(f):
+                report = await pipeline.poll(f, ruleset)
+                finished[f.name] = time.monotonic() - start
+                if f.name == "fast":
+                    release.set()  # only now may the slow host answer
+                return report
+
+            try:
+                return await asyncio.gather(timed(slow), timed(fast))
+            finally:
+                pool.close()
+
+    slow_report, fast_report = asyncio.run(go())
+    assert fast_report.status == "ok" and fast_report.new == 5
+    assert finished["fast"] < finished["slow"]  # the fast feed did not wait for the stuck one
+    assert slow_report.status == "ok"
+    store.close()

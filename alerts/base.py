@@ -22,6 +22,7 @@ class Alert:
     text: str
     html: str
     slack: dict[str, Any]
+    data: dict[str, Any]  # the alert as plain data, for the webhook
 
 
 class Channel(Protocol):

@@ -10,9 +10,11 @@ from alerts.base import Channel
 from alerts.console import ConsoleChannel
 from alerts.email import EmailChannel
 from alerts.slack import SlackChannel
+from alerts.webhook import WebhookChannel
 from monitor.config import Config
 from monitor.config import ConsoleChannel as ConsoleConfig
 from monitor.config import EmailChannel as EmailConfig
+from monitor.config import WebhookChannel as WebhookConfig
 
 
 def build_channels(
@@ -24,6 +26,8 @@ def build_channels(
             out[name] = EmailChannel(name, cfg, secret_dir=config.directory, environ=environ)
         elif isinstance(cfg, ConsoleConfig):
             out[name] = ConsoleChannel(name, stdout)
+        elif isinstance(cfg, WebhookConfig):
+            out[name] = WebhookChannel(name, cfg, secret_dir=config.directory, environ=environ)
         else:
             out[name] = SlackChannel(name, cfg, secret_dir=config.directory, environ=environ)
     return out

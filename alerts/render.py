@@ -61,6 +61,26 @@ def render(stored: StoredMatch, rule_name: str) -> Alert:
         text=text + "\n",
         html=_html(stored, rule_name, title, segs, terms),
         slack=_slack(stored, rule_name, title, segs, terms),
+        data={
+            "id": f"m{stored.match_id}",
+            "rule": {"id": stored.rule_id, "name": rule_name},
+            "score": stored.score,
+            "terms": list(terms),
+            "hits": [
+                {"term": h.term, "field": h.field, "position": h.position, "text": h.text}
+                for h in stored.hits
+            ],
+            "mentioned_dates": [{"text": d.text, "date": d.iso} for d in stored.dates],
+            "snippet": plain(segs, "", ""),
+            "matched_at": stored.created_at.isoformat(),
+            "article": {
+                "title": art.title,
+                "url": art.url,
+                "source": art.source,
+                "summary": art.summary,
+                "published": art.published.isoformat() if art.published else None,
+            },
+        },
     )
 
 

@@ -152,7 +152,33 @@ class ConsoleChannel(_Model):
     type: Literal["console"]
 
 
-ChannelConfig = Annotated[EmailChannel | SlackChannel | ConsoleChannel, Field(discriminator="type")]
+class WebhookChannel(_Model):
+    """JSON POST signed with HMAC-SHA256; URL and signing secret from the environment or files."""
+
+    type: Literal["webhook"]
+    url_env: str | None = None
+    url_file: Path | None = None
+    secret_env: str | None = None
+    secret_file: Path | None = None
+    timeout: Duration = timedelta(seconds=15)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline(cls, data: Any) -> Any:
+        return _secret_inline(data, ("url", "secret"), "url_env/url_file and secret_env/secret_file")
+
+    @model_validator(mode="after")
+    def _sources(self) -> WebhookChannel:
+        if (self.url_env is None) == (self.url_file is None):
+            raise PydanticCustomError("webhook", "give exactly one of url_env or url_file")
+        if (self.secret_env is None) == (self.secret_file is None):
+            raise PydanticCustomError("webhook", "give exactly one of secret_env or secret_file")
+        return self
+
+
+ChannelConfig = Annotated[
+    EmailChannel | SlackChannel | ConsoleChannel | WebhookChannel, Field(discriminator="type")
+]
 
 
 class Settings(_Model):

@@ -95,7 +95,7 @@ def test_a_refused_article_link_is_logged_and_the_cycle_goes_on(site, tmp_path, 
     items = "".join(
         f"<item><title>انسحاب التحالف الدولي من العراق {i}</title><link>{link}</link>"
         f"<description>ملخص: انتهاء مهمة التحالف الدولي في العراق</description></item>"
-        for i, link in enumerate([f"http://127.0.0.2:{port}/secret", f"http://169.254.169.254/latest/meta-data",
+        for i, link in enumerate([f"http://127.0.0.2:{port}/secret", "http://169.254.169.254/latest/meta-data",
                                   site.url("/page.html")])
     )
     site.routes["/mixed.xml"] = lambda h: send(

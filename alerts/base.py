@@ -15,7 +15,7 @@ class Alert:
     key: str
     rule_id: str
     rule_name: str
-    article: Article
+    article: Article | None  # None for a notice about Rasad itself (source health)
     score: float
     terms: tuple[str, ...]
     subject: str

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.base import Channel
-from alerts.render import render
+from alerts.render import render, render_notice
 from monitor.errors import AlertError
 from monitor.logs import event
 from monitor.store import Delivery, Store
@@ -81,6 +81,34 @@ class Outbox:
             for d in due:
                 by_channel.setdefault(d.channel, []).append(d)
             await asyncio.gather(*(self._send_all(ds, stats) for ds in by_channel.values()))
+        return stats
+
+    async def deliver_notices(self) -> Stats:
+        """Source-health notices: the same channels, retries and dead letters as alerts."""
+        stats = Stats()
+        for notice in await asyncio.to_thread(self.store.claim_notices, self.clock(), LEASE):
+            channel = self.channels.get(notice.channel)
+            try:
+                if channel is None:
+                    raise AlertError(f"channel '{notice.channel}' is not configured", temporary=False)
+                await channel.send(render_notice(notice))
+            except AlertError as exc:
+                retry_at = self.policy.next_attempt(notice.attempts, self.clock(), exc, self.rng)
+                await asyncio.to_thread(self.store.mark_notice, notice.id, self.clock(), str(exc), retry_at)
+                stats.dead += retry_at is None
+                stats.retrying += retry_at is not None
+                event(
+                    log,
+                    "notice.failed",
+                    logging.WARNING,
+                    channel=notice.channel,
+                    feed=notice.feed,
+                    error=str(exc),
+                )
+                continue
+            await asyncio.to_thread(self.store.mark_notice, notice.id, self.clock())
+            stats.sent += 1
+            event(log, "notice.sent", channel=notice.channel, feed=notice.feed, kind=notice.kind)
         return stats
 
     async def _send_all(self, deliveries: list[Delivery], stats: Stats) -> None:

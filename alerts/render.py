@@ -10,7 +10,7 @@ from typing import Any
 
 from alerts.base import Alert
 from monitor.snippet import Segment, plain, snippet
-from monitor.store import StoredMatch
+from monitor.store import Notice, StoredMatch
 
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
@@ -80,6 +80,46 @@ def render(stored: StoredMatch, rule_name: str) -> Alert:
                 "summary": art.summary,
                 "published": art.published.isoformat() if art.published else None,
             },
+        },
+    )
+
+
+def render_notice(notice: Notice) -> Alert:
+    """A source-health notice: the same channels, a short message."""
+    broken = notice.kind == "feed.unhealthy"
+    head = "⚠ مصدر متوقف" if broken else "✓ عاد المصدر للعمل"
+    english = "source needs attention" if broken else "source recovered"
+    line = one_line(f"{notice.feed}: {notice.text}")
+    e = html.escape
+    return Alert(
+        key=f"n{notice.id}",
+        rule_id="source-health",
+        rule_name=f"{head} ({english})",
+        article=None,
+        score=0.0,
+        terms=(),
+        subject=one_line(f"[Rasad] {head}: {notice.feed}")[:250],
+        text=f"{head} ({english})\n{line}\n{_date(notice.created_at)}\n",
+        html=(
+            f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"></head>'
+            f'<body dir="rtl"><p><strong>{e(head)}</strong> ({e(english)})</p>'
+            f"<p><bdi>{e(notice.feed)}</bdi>: <bdi>{e(notice.text)}</bdi></p></body></html>\n"
+        ),
+        slack={
+            "text": slack_escape(f"{head}: {line}"),
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": slack_escape(f"*{head}* ({english})\n{line}")},
+                }
+            ],
+        },
+        data={
+            "id": f"n{notice.id}",
+            "kind": notice.kind,
+            "feed": notice.feed,
+            "text": notice.text,
+            "at": notice.created_at.isoformat(),
         },
     )
 

@@ -181,6 +181,15 @@ ChannelConfig = Annotated[
 ]
 
 
+class HealthSettings(_Model):
+    """Source health: one notice to ``channel`` when a feed breaks or falls silent, one when it recovers."""
+
+    channel: str
+    failures: int = Field(5, ge=1)
+    silence_factor: float = Field(6.0, gt=1)
+    min_silence: Duration = timedelta(hours=12)
+
+
 class Settings(_Model):
     database: str | None = None  # default: sqlite in the state directory
     state_dir: Path | None = None
@@ -190,6 +199,18 @@ class Settings(_Model):
     extraction: ExtractionSettings = ExtractionSettings()
     delivery: DeliverySettings = DeliverySettings()
     channels: dict[str, ChannelConfig] = {}
+    health: HealthSettings | None = None
+
+    @model_validator(mode="after")
+    def _health_channel(self) -> Settings:
+        if self.health is not None and self.health.channel not in self.channels:
+            known = ", ".join(sorted(self.channels)) or "none configured"
+            raise PydanticCustomError(
+                "channel",
+                "health.channel: unknown channel '{c}' (known: {k})",
+                {"c": self.health.channel, "k": known},
+            )
+        return self
 
     @field_validator("database")
     @classmethod

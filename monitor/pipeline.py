@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from monitor.config import FeedConfig
+from monitor.config import FeedConfig, HealthSettings
 from monitor.errors import FetchError, RasadError
 from monitor.fetch import Fetcher
+from monitor.health import HealthRules, problem
 from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport
 from monitor.parse import parse_feed
@@ -45,6 +46,7 @@ class Pipeline:
     clock: Callable[[], datetime]
     default_interval: timedelta = timedelta(minutes=15)
     rng: random.Random = field(default_factory=random.Random)
+    health: HealthSettings | None = None  # source-health notices, when an admin channel is configured
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
@@ -100,6 +102,8 @@ class Pipeline:
                 last_modified=last_modified,
                 next_poll_at=upcoming,
             )
+            if self.health is not None:
+                await asyncio.to_thread(self._check_health, feed.name, report, error_count + failed, now)
         except RasadError as exc:
             event(log, "feed.unrecorded", logging.ERROR, feed=feed.name, error=str(exc))
         event(
@@ -117,6 +121,20 @@ class Pipeline:
             error=report.error,
         )
         return report
+
+    def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
+        assert self.health is not None
+        rules = HealthRules(self.health.failures, self.health.silence_factor, self.health.min_silence)
+        reason = problem(
+            now,
+            rules,
+            error_count=error_count if report.status == "error" else 0,
+            last_error=report.error,
+            first_seen=self.store.first_seen(name),
+        )
+        kind = self.store.set_health(name, reason, self.health.channel, now)
+        if kind is not None:
+            event(log, kind, logging.WARNING if reason else logging.INFO, feed=name, reason=reason)
 
     async def _new_items(
         self, feed: FeedConfig, items: list[FeedItem], ruleset: RuleSet, now: datetime

@@ -59,7 +59,9 @@ class Runtime:
         return await self.pipeline.cycle(self.config.feeds, self.config.ruleset)
 
     async def deliver(self) -> Stats:
-        return await self.outbox.deliver_due()
+        stats = await self.outbox.deliver_due()
+        notices = await self.outbox.deliver_notices()
+        return Stats(stats.sent + notices.sent, stats.retrying + notices.retrying, stats.dead + notices.dead)
 
     def apply(self, new: Config, environ: Mapping[str, str] = os.environ) -> list[str]:
         """Switch to a reloaded config. Returns the settings that only a restart can change."""
@@ -125,7 +127,14 @@ async def open_runtime(
         return result
 
     pipeline = Pipeline(
-        store, fetcher, extract, s.network.max_feed_size, s.network.max_page_size, clock, s.poll.interval
+        store,
+        fetcher,
+        extract,
+        s.network.max_feed_size,
+        s.network.max_page_size,
+        clock,
+        s.poll.interval,
+        health=s.health,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)

@@ -68,6 +68,7 @@ class FeedRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     error_count: int = 0
     next_poll_at: datetime | None = _ts()  # not before: backoff, Retry-After, max-age
+    health_problem: str | None = Field(default=None, sa_column=Column(Text))  # set while a notice stands
     last_full_fetch_at: datetime | None = _ts()  # last 200: validators are trusted for a while only
 
 
@@ -111,6 +112,22 @@ class DeliveryRow(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
 
 
+class NoticeRow(SQLModel, table=True):
+    """A message about Rasad itself (a source broke, recovered), delivered like an alert."""
+
+    __tablename__ = "notices"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # feed.unhealthy | feed.recovered
+    feed: str
+    channel: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _ts(nullable=False)
+
+
 # ---------------------------------------------------------------- what callers get
 
 
@@ -147,6 +164,17 @@ class StoredMatch:
     article: Article
     deliveries: tuple[tuple[str, str], ...]  # (channel, status)
     dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied the rule's date condition
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    kind: str
+    feed: str
+    channel: str
+    text: str
+    attempts: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -510,6 +538,77 @@ class Store:
                     row.status, row.next_attempt_at = "pending", retry_at
                 s.add(row)
 
+    # -- source health
+
+    def first_seen(self, feed: str, limit: int = 20) -> list[datetime]:
+        """When the feed's most recent articles were first seen (newest ``limit``)."""
+        with self._read("read feed history") as s:
+            return list(
+                s.exec(
+                    select(ArticleRow.fetched_at)
+                    .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
+                    .where(FeedRow.name == feed)
+                    .order_by(col(ArticleRow.fetched_at).desc())
+                    .limit(limit)
+                ).all()
+            )
+
+    def set_health(self, feed: str, problem: str | None, channel: str, now: datetime) -> str | None:
+        """Record the feed's health; on a change, queue one notice. Returns the notice kind, if any."""
+        with self._write("record feed health") as s:
+            row = s.exec(select(FeedRow).where(FeedRow.name == feed)).one()
+            if (row.health_problem is None) == (problem is None):
+                if problem is not None:
+                    row.health_problem = problem  # still unhealthy: keep the latest reason, no new notice
+                    s.add(row)
+                return None
+            kind = "feed.unhealthy" if problem is not None else "feed.recovered"
+            text = problem if problem is not None else f"works again (was: {row.health_problem})"
+            row.health_problem = problem
+            s.add(row)
+            s.add(
+                NoticeRow(
+                    kind=kind, feed=feed, channel=channel, text=text, next_attempt_at=now, created_at=now
+                )
+            )
+            return kind
+
+    def claim_notices(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Notice]:
+        with self._write("claim notices") as s:
+            rows = s.exec(
+                select(NoticeRow)
+                .where(col(NoticeRow.status).in_(("pending", "sending")))
+                .where(col(NoticeRow.next_attempt_at) <= now)
+                .order_by(col(NoticeRow.id))
+                .limit(limit)
+            ).all()
+            out = []
+            for row in rows:
+                row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + lease
+                s.add(row)
+                assert row.id is not None
+                out.append(
+                    Notice(row.id, row.kind, row.feed, row.channel, row.text, row.attempts, row.created_at)
+                )
+            return out
+
+    def mark_notice(
+        self, notice_id: int, now: datetime, error: str | None = None, retry_at: datetime | None = None
+    ) -> None:
+        """Sent (no error), due again at ``retry_at``, or dead (an error and no retry time)."""
+        with self._write("record notice") as s:
+            row = s.get(NoticeRow, notice_id)
+            if row is None:
+                return
+            if error is None:
+                row.status, row.last_error = "sent", None
+            else:
+                row.last_error = error
+                row.status = "dead" if retry_at is None else "pending"
+                if retry_at is not None:
+                    row.next_attempt_at = retry_at
+            s.add(row)
+
     def unclaim(self, ids: Sequence[int], now: datetime) -> None:
         """Claimed deliveries never attempted (a shutdown came first): pending again, as they were."""
         if not ids:
@@ -528,6 +627,9 @@ class Store:
             for row in rows:
                 row.status, row.next_attempt_at = "pending", now
                 s.add(row)
+            for notice in s.exec(select(NoticeRow).where(NoticeRow.status == "sending")).all():
+                notice.status, notice.next_attempt_at = "pending", now
+                s.add(notice)
             return len(rows)
 
     def deliveries(self, statuses: Sequence[str] = ("pending", "sending", "dead")) -> list[Delivery]:
@@ -563,6 +665,8 @@ class Store:
                 select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
             ):
                 out[f"deliveries_{status}"] = n
+            for status, n in s.exec(select(NoticeRow.status, func.count()).group_by(col(NoticeRow.status))):
+                out[f"notices_{status}"] = n
             return out
 
 

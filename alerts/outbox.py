@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from alerts.base import Channel
 from alerts.render import render, render_notice
+from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
 from monitor.store import Delivery, Store
@@ -60,6 +61,7 @@ class Outbox:
         clock: Callable[[], datetime],
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        templates: Templates | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -67,6 +69,7 @@ class Outbox:
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.rng = rng or random.Random()
+        self.templates = templates or Templates()
         # when stopping: no send starts after this time.monotonic(); one that has started finishes
         self.deadline: float | None = None
 
@@ -128,7 +131,7 @@ class Outbox:
                     temporary=False,
                     hint="add it to rasad.yaml, then `rasad deliveries retry --all-dead`",
                 )
-            alert = render(d.match, self.rule_name(d.match.rule_id))
+            alert = render(d.match, self.rule_name(d.match.rule_id), self.templates)
             await channel.send(alert)
         except AlertError as exc:
             retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from alerts.base import Alert
-from monitor.snippet import Segment, plain, snippet
+from alerts.templates import Templates
+from monitor.rules import article_dates
+from monitor.snippet import plain, snippet
 from monitor.store import Notice, StoredMatch
 
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -31,47 +34,54 @@ def _date(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else "date unknown"
 
 
-def render(stored: StoredMatch, rule_name: str) -> Alert:
+def context(
+    stored: StoredMatch, rule_name: str, also_reported_by: Sequence[dict[str, str]] = ()
+) -> dict[str, Any]:
+    """What every template sees."""
     art = stored.article
-    title = one_line(art.title) or art.url
-    terms = tuple(dict.fromkeys(h.term for h in stored.hits))
-    segs = snippet(art, stored.hits)
-    subject = one_line(f"[Rasad] {rule_name}: {title}")[:250]
-    text = "\n".join(
-        [
-            title,
-            f"{art.source} — {_date(art.published)}",
-            art.url,
-            "",
-            plain(segs),
-            "",
-            f"القاعدة (rule): {rule_name}",
-            f"الكلمات المطابقة (matched): {'، '.join(terms)}",
-            f"score: {stored.score:g}",
-        ]
-    )
+    mentioned = list(stored.dates) or article_dates(art, stored.created_at)[:6]
+    return {
+        "key": f"m{stored.match_id}",
+        "rule_id": stored.rule_id,
+        "rule_name": rule_name,
+        "title": one_line(art.title) or art.url,
+        "url": art.url,
+        "source": one_line(art.source),
+        "published": _date(art.published),
+        "snippet": snippet(art, stored.hits),
+        "terms": list(dict.fromkeys(h.term for h in stored.hits)),
+        "dates": [{"text": one_line(d.text), "iso": d.iso} for d in mentioned],
+        "score": f"{stored.score:g}",
+        "also_reported_by": list(also_reported_by),
+    }
+
+
+def render(stored: StoredMatch, rule_name: str, templates: Templates | None = None) -> Alert:
+    t = templates or Templates()
+    ctx = context(stored, rule_name)
+    art = stored.article
     return Alert(
-        key=f"m{stored.match_id}",
+        key=ctx["key"],
         rule_id=stored.rule_id,
         rule_name=rule_name,
         article=art,
         score=stored.score,
-        terms=terms,
-        subject=subject,
-        text=text + "\n",
-        html=_html(stored, rule_name, title, segs, terms),
-        slack=_slack(stored, rule_name, title, segs, terms),
+        terms=tuple(ctx["terms"]),
+        subject=one_line(f"[Rasad] {rule_name}: {ctx['title']}")[:250],
+        text=t.text(ctx),
+        html=t.html(ctx),
+        slack=t.slack(ctx),
         data={
-            "id": f"m{stored.match_id}",
+            "id": ctx["key"],
             "rule": {"id": stored.rule_id, "name": rule_name},
             "score": stored.score,
-            "terms": list(terms),
+            "terms": ctx["terms"],
             "hits": [
                 {"term": h.term, "field": h.field, "position": h.position, "text": h.text}
                 for h in stored.hits
             ],
             "mentioned_dates": [{"text": d.text, "date": d.iso} for d in stored.dates],
-            "snippet": plain(segs, "", ""),
+            "snippet": plain(ctx["snippet"], "", ""),
             "matched_at": stored.created_at.isoformat(),
             "article": {
                 "title": art.title,
@@ -122,55 +132,3 @@ def render_notice(notice: Notice) -> Alert:
             "at": notice.created_at.isoformat(),
         },
     )
-
-
-def _html(
-    stored: StoredMatch, rule_name: str, title: str, segs: list[Segment], terms: tuple[str, ...]
-) -> str:
-    e = html.escape
-    art = stored.article
-    excerpt = "".join(f"<mark>{e(t)}</mark>" if m else e(t) for t, m in segs)
-    chips = "، ".join(f"<bdi>{e(t)}</bdi>" for t in terms)
-    return f"""<!DOCTYPE html>
-<html lang="ar" dir="rtl">
-<head><meta charset="utf-8"><title>{e(title)}</title></head>
-<body dir="rtl" style="font-family: Tahoma, Arial, sans-serif; text-align: right; line-height: 1.6">
-<p style="color: #666; margin: 0">{e(rule_name)}</p>
-<h2 style="margin: 0.3em 0"><a href="{e(art.url, quote=True)}">{e(title)}</a></h2>
-<p style="color: #666; margin: 0"><bdi>{e(art.source)}</bdi> ·
-<bdi dir="ltr">{e(_date(art.published))}</bdi></p>
-<p dir="rtl" lang="ar">{excerpt}</p>
-<p style="color: #666">الكلمات المطابقة: {chips} · <span dir="ltr">score {stored.score:g}</span></p>
-<p style="color: #999; font-size: small"><bdi dir="ltr">{e(art.url)}</bdi></p>
-</body>
-</html>
-"""
-
-
-def _slack(
-    stored: StoredMatch, rule_name: str, title: str, segs: list[Segment], terms: tuple[str, ...]
-) -> dict[str, Any]:
-    art = stored.article
-    esc = slack_escape
-    excerpt = "".join(f"*{esc(t)}*" if m else esc(t) for t, m in segs)
-    link = f"<{esc(art.url)}|{esc(title).replace('|', '¦')}>" if art.url.startswith("http") else esc(title)
-    return {
-        "text": esc(f"{rule_name}: {title}"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*{link}*\n{esc(art.source)} · {_date(art.published)}"},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": excerpt[:2900] or " "}},
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": esc(f"{rule_name} · {'، '.join(terms)} · score {stored.score:g}")
-                        + f" · rasad:m{stored.match_id}",
-                    }
-                ],
-            },
-        ],
-    }

@@ -20,6 +20,7 @@ import httpx
 from alerts.base import Channel
 from alerts.channels import build_channels
 from alerts.outbox import Outbox, RetryPolicy, Stats
+from alerts.templates import Templates
 from monitor.config import Config
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, Limits
@@ -48,7 +49,9 @@ class Runtime:
     retired: list[Channel] = field(default_factory=list)  # replaced by a reload, not yet closed
 
     def __post_init__(self) -> None:
-        self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy)
+        # templates are checked here, at start-up: a broken override is a config error, not a failed send
+        templates = Templates(self.config.directory / "templates")
+        self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy, templates=templates)
 
     async def sync_feeds(self) -> None:
         """Make sure every configured feed has its row (and poll state) in the store."""

@@ -51,7 +51,9 @@ class Runtime:
     def __post_init__(self) -> None:
         # templates are checked here, at start-up: a broken override is a config error, not a failed send
         templates = Templates(self.config.directory / "templates")
-        self.outbox = Outbox(self.store, self.channels, self.rule_name, self.clock, self.policy, templates=templates)
+        self.outbox = Outbox(
+            self.store, self.channels, self.rule_name, self.clock, self.policy, templates=templates
+        )
 
     async def sync_feeds(self) -> None:
         """Make sure every configured feed has its row (and poll state) in the store."""

@@ -65,6 +65,15 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def rules_option(func: F) -> F:
+    return click.option(
+        "--rules",
+        "rules_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Rules file (default: the configured rules.yaml).",
+    )(func)
+
+
 def _config_dir(ctx: click.Context, given: Path | None) -> Path:
     return given or ctx.obj.get("config_dir") or default_config_dir()
 
@@ -168,12 +177,7 @@ def demo(color: bool | None) -> None:
 
 @main.command("match")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Rules file (default: the configured rules.yaml).",
-)
+@rules_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
 @click.option("--color/--no-color", default=None)
 @config_option
@@ -240,12 +244,7 @@ def rules() -> None:
 
 @rules.command("test")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Rules file (default: the configured rules.yaml).",
-)
+@rules_option
 @click.option("--rule", "only", multiple=True, help="Only these rule ids.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input and rule.")
 @config_option

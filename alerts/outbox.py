@@ -13,17 +13,19 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from alerts.base import Channel
-from alerts.render import render, render_notice
+from alerts.render import render, render_batch, render_notice
 from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
+from monitor.pacing import Quiet, quiet_until
 from monitor.store import Delivery, Store
 
 log = logging.getLogger("rasad.outbox")
 LEASE = timedelta(minutes=5)  # a claimed delivery not marked within this is due again
+FOLD_WAIT = timedelta(minutes=10)  # over a rate limit: try again this much later, folded into one message
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Outbox:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         templates: Templates | None = None,
+        pacing: Mapping[str, tuple[Quiet | None, int | None]] | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -70,6 +74,8 @@ class Outbox:
         self.policy = policy or RetryPolicy()
         self.rng = rng or random.Random()
         self.templates = templates or Templates()
+        self.pacing = dict(pacing or {})  # channel → (quiet hours, max messages an hour)
+        self.tz = tz
         # when stopping: no send starts after this time.monotonic(); one that has started finishes
         self.deadline: float | None = None
 
@@ -115,12 +121,64 @@ class Outbox:
         return stats
 
     async def _send_all(self, deliveries: list[Delivery], stats: Stats) -> None:
-        for i, d in enumerate(deliveries):
+        """One channel's due deliveries: quiet hours, rate limit, batches, then one message at a time."""
+        name = deliveries[0].channel
+        now = self.clock()
+        quiet, limit = self.pacing.get(name, (None, None))
+        until = quiet_until(quiet, now, self.tz)
+        if until is not None:
+            await asyncio.to_thread(self.store.postpone, [d.id for d in deliveries], until)
+            return
+        messages = [[d] for d in deliveries if d.mode == "immediate"]
+        collected = [d for d in deliveries if d.mode != "immediate"]
+        if collected:
+            messages.append(collected)  # a batch or digest window: one message
+        if limit is not None:
+            allowance = limit - await asyncio.to_thread(
+                self.store.sent_messages, name, now - timedelta(hours=1)
+            )
+            if allowance <= 0:  # over the limit: everything waits, to go out together
+                await asyncio.to_thread(
+                    self.store.postpone, [d.id for d in deliveries], now + FOLD_WAIT, "folded"
+                )
+                return
+            if len(messages) > allowance:  # the excess is folded into one message, never dropped
+                messages = [*messages[: allowance - 1], [d for m in messages[allowance - 1 :] for d in m]]
+        for i, message in enumerate(messages):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 # out of time: what was claimed but not started goes back to pending, untouched
-                await asyncio.to_thread(self.store.unclaim, [x.id for x in deliveries[i:]], self.clock())
+                rest = [d.id for m in messages[i:] for d in m]
+                await asyncio.to_thread(self.store.unclaim, rest, self.clock())
                 return
-            await self._send(d, stats)
+            if len(message) == 1:
+                await self._send(message[0], stats)
+            else:
+                await self._send_batch(message, stats)
+
+    async def _send_batch(self, ds: list[Delivery], stats: Stats) -> None:
+        channel = self.channels.get(ds[0].channel)
+        try:
+            if channel is None:
+                raise AlertError(f"channel '{ds[0].channel}' is not configured", temporary=False)
+            alert = render_batch([d.match for d in ds], self.rule_name, self.templates)
+            await channel.send(alert)
+        except AlertError as exc:
+            for d in ds:
+                retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)
+                await asyncio.to_thread(self.store.mark_failed, d.id, str(exc), retry_at)
+            stats.retrying += len(ds)
+            event(
+                log,
+                "alert.failed",
+                logging.WARNING,
+                channel=ds[0].channel,
+                deliveries=len(ds),
+                error=str(exc),
+            )
+            return
+        await asyncio.to_thread(self.store.mark_sent, [d.id for d in ds], self.clock(), alert.key)
+        stats.sent += len(ds)
+        event(log, "alert.sent", channel=ds[0].channel, deliveries=len(ds), key=alert.key)
 
     async def _send(self, d: Delivery, stats: Stats) -> None:
         channel = self.channels.get(d.channel)
@@ -160,6 +218,6 @@ class Outbox:
                     error=str(exc),
                 )
             return
-        await asyncio.to_thread(self.store.mark_sent, d.id, self.clock())
+        await asyncio.to_thread(self.store.mark_sent, d.id, self.clock(), alert.key)
         stats.sent += 1
         event(log, "alert.sent", channel=d.channel, delivery=d.id, rule=d.match.rule_id, key=alert.key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,29 @@ def render(stored: StoredMatch, rule_name: str, templates: Templates | None = No
                 "published": art.published.isoformat() if art.published else None,
             },
         },
+    )
+
+
+def render_batch(
+    matches: Sequence[StoredMatch], rule_name: Callable[[str], str], templates: Templates
+) -> Alert:
+    """Several matches in one message; its key names the first match, so a resend is recognisable."""
+    items = [context(m, rule_name(m.rule_id)) for m in matches]
+    rules = list(dict.fromkeys(i["rule_name"] for i in items))
+    key = "b" + "-".join(f"{m.match_id}" for m in matches[:1]) + f"x{len(matches)}"
+    text, body, slack = templates.digest({"count": len(items), "items": items, "rules": rules, "key": key})
+    return Alert(
+        key=key,
+        rule_id="batch",
+        rule_name="، ".join(rules),
+        article=None,
+        score=max(m.score for m in matches),
+        terms=tuple(dict.fromkeys(t for i in items for t in i["terms"])),
+        subject=one_line(f"[Rasad] {len(items)} تنبيهات: {'، '.join(rules)}")[:250],
+        text=text,
+        html=body,
+        slack=slack,
+        data={"id": key, "alerts": [render(m, rule_name(m.rule_id), templates).data for m in matches]},
     )
 
 

@@ -21,7 +21,14 @@ from monitor.errors import ConfigError
 from monitor.snippet import Segment
 
 DEFAULTS = Path(__file__).resolve().parent / "templates"
-NAMES = ("email.html.j2", "email.txt.j2", "slack.json.j2")
+KINDS = {
+    "email.html.j2": "html",
+    "email.txt.j2": "text",
+    "slack.json.j2": "slack",
+    "digest.html.j2": "html",
+    "digest.txt.j2": "text",
+    "digest.slack.json.j2": "slack",
+}
 # a left-to-right run: starts and ends with a Latin letter or digit, may hold spaces and URL punctuation
 # (brackets stay outside: in right-to-left text they must mirror)
 _LTR = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,:;/\\\-_%@#?&=+']*[A-Za-z0-9/]|[A-Za-z0-9]")
@@ -64,8 +71,7 @@ class Templates:
         self._envs = {kind: self._env(loaders, kind) for kind in ("html", "text", "slack")}
         self._templates: dict[str, jinja2.Template] = {}
         problems = []
-        for name in NAMES:
-            kind = {"email.html.j2": "html", "email.txt.j2": "text", "slack.json.j2": "slack"}[name]
+        for name, kind in KINDS.items():
             try:
                 self._templates[name] = self._envs[kind].get_template(name)
             except jinja2.TemplateSyntaxError as exc:
@@ -94,13 +100,21 @@ class Templates:
     def text(self, context: dict[str, Any]) -> str:
         return self._templates["email.txt.j2"].render(context)
 
-    def slack(self, context: dict[str, Any]) -> dict[str, Any]:
-        rendered = self._templates["slack.json.j2"].render(context)
+    def slack(self, context: dict[str, Any], name: str = "slack.json.j2") -> dict[str, Any]:
+        rendered = self._templates[name].render(context)
         try:
             data: dict[str, Any] = json.loads(rendered)
         except json.JSONDecodeError as exc:
-            raise ConfigError([f"slack.json.j2: the template did not produce JSON: {exc}"]) from None
+            raise ConfigError([f"{name}: the template did not produce JSON: {exc}"]) from None
         return data
+
+    def digest(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """Several alerts in one message (a batch, a digest, or alerts folded by a rate limit)."""
+        return (
+            self._templates["digest.txt.j2"].render(context),
+            self._templates["digest.html.j2"].render(context),
+            self.slack(context, "digest.slack.json.j2"),
+        )
 
 
 def _highlighter(kind: str) -> Callable[[Sequence[Segment]], Any]:

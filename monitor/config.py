@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -30,6 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor import yamlfile
 from monitor.errors import ConfigError
+from monitor.pacing import parse_mode, parse_quiet
 from monitor.rules import RuleError, RuleSet, compile_rules
 from monitor.units import parse_duration, parse_size
 
@@ -111,7 +113,24 @@ def _secret_inline(data: Any, keys: tuple[str, ...], fix: str) -> Any:
     return data
 
 
-class EmailChannel(_Model):
+class _Channel(_Model):
+    """What every channel may set: when it stays quiet, and how many messages an hour it takes."""
+
+    quiet_hours: str | None = None  # e.g. "22:00-07:00" in the configured time zone: alerts wait
+    max_per_hour: int | None = Field(None, ge=1)  # excess alerts are folded into one later message
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_quiet(value)
+            except ValueError as exc:
+                raise PydanticCustomError("quiet", str(exc)) from None
+        return value
+
+
+class EmailChannel(_Channel):
     type: Literal["email"]
     host: str
     port: int = Field(587, ge=1, le=65535)
@@ -130,7 +149,7 @@ class EmailChannel(_Model):
         return _secret_inline(data, ("password",), "password_env or password_file")
 
 
-class SlackChannel(_Model):
+class SlackChannel(_Channel):
     type: Literal["slack"]
     webhook_url_env: str | None = None
     webhook_url_file: Path | None = None
@@ -148,11 +167,11 @@ class SlackChannel(_Model):
         return self
 
 
-class ConsoleChannel(_Model):
+class ConsoleChannel(_Channel):
     type: Literal["console"]
 
 
-class WebhookChannel(_Model):
+class WebhookChannel(_Channel):
     """JSON POST signed with HMAC-SHA256; URL and signing secret from the environment or files."""
 
     type: Literal["webhook"]
@@ -192,6 +211,7 @@ class HealthSettings(_Model):
 
 class Settings(_Model):
     database: str | None = None  # default: sqlite in the state directory
+    timezone: str = "UTC"  # for digests and quiet hours
     state_dir: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     poll: PollSettings = PollSettings()
@@ -211,6 +231,21 @@ class Settings(_Model):
                 {"c": self.health.channel, "k": known},
             )
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError(
+                "timezone", "unknown time zone '{tz}' (use e.g. Asia/Baghdad)", {"tz": value}
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("database")
     @classmethod
@@ -243,11 +278,31 @@ class FeedsFile(_Model):
     feeds: list[FeedConfig] = Field(min_length=1)
 
 
+class Route(_Model):
+    """A channel, and how alerts reach it: immediate, 'batch 15m', 'digest daily 08:00' …"""
+
+    channel: str
+    mode: str = "immediate"
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        try:
+            parse_mode(value)
+        except ValueError as exc:
+            raise PydanticCustomError("mode", str(exc)) from None
+        return value
+
+
+def _route(value: object) -> object:
+    return {"channel": value} if isinstance(value, str) else value
+
+
 class RuleConfig(_Model):
     id: str
     name: str | None = None
     description: str | None = None
-    channels: list[str] = []
+    channels: list[Annotated[Route, BeforeValidator(_route)]] = []  # "email" or {channel: email, mode: …}
     fields: list[FieldLiteral] = ["title", "summary", "body"]
     field_weights: dict[FieldLiteral, float] = {}  # defaults: title 3, summary 2, body 1, url 1, source 1
     all: list[Any] | None = None
@@ -376,7 +431,8 @@ def load_rules(
         return rules, None
     if channels is not None:
         for i, rule in enumerate(rules.rules):
-            for j, channel in enumerate(rule.channels):
+            for j, route in enumerate(rule.channels):
+                channel = route.channel
                 if channel not in channels:
                     known = ", ".join(sorted(channels)) or "none configured in rasad.yaml"
                     problems.append(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerts.console import ConsoleChannel
-from monitor.config import Config, FeedConfig, Settings, load_rules
+from monitor.config import Config, FeedConfig, Route, Settings, load_rules
 from monitor.config import ConsoleChannel as ConsoleConfig
 from monitor.errors import ConfigError
 from monitor.rules import compile_rules
@@ -58,7 +58,7 @@ def demo_config(tmp: Path, feed_url: str, rules_path: Path) -> Config:
         raise ConfigError(problems)
     # every rule routes to the console in the demo
     rules = rules.model_copy(
-        update={"rules": [r.model_copy(update={"channels": ["console"]}) for r in rules.rules]}
+        update={"rules": [r.model_copy(update={"channels": [Route(channel="console")]}) for r in rules.rules]}
     )
     settings = Settings.model_validate(
         {

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from monitor.config import FeedConfig, HealthSettings
 from monitor.errors import FetchError, RasadError
@@ -22,6 +22,7 @@ from monitor.fetch import Fetcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport
+from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
@@ -47,6 +48,7 @@ class Pipeline:
     default_interval: timedelta = timedelta(minutes=15)
     rng: random.Random = field(default_factory=random.Random)
     health: HealthSettings | None = None  # source-health notices, when an admin channel is configured
+    tz: tzinfo = UTC  # for digest times
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
@@ -160,7 +162,16 @@ class Pipeline:
     ) -> tuple[str, list[str], bool]:
         article = await self.build_article(feed.name, item)
         found = match(article, ruleset, now)
-        routed = [(m, ruleset.by_id[m.rule_id].channels) for m in found]
+        routed = [
+            (
+                m,
+                [
+                    (ch, mode, first_due(parse_mode(mode), now, self.tz))
+                    for ch, mode in ruleset.by_id[m.rule_id].channels
+                ],
+            )
+            for m in found
+        ]
         await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now)
         for m in found:
             event(

@@ -275,7 +275,7 @@ Node = _Leaf | _Group | _Near | _Regex | _Mentions
 class CompiledRule:
     id: str
     name: str
-    channels: tuple[str, ...]
+    channels: tuple[tuple[str, str], ...]  # (channel, delivery mode)
     fields: frozenset[str]
     field_weights: Mapping[str, float]
     root: _Group
@@ -613,7 +613,9 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
             CompiledRule(
                 id=cfg.id,
                 name=cfg.name or cfg.id,
-                channels=tuple(cfg.channels),
+                channels=tuple(
+                    (r, "immediate") if isinstance(r, str) else (r.channel, r.mode) for r in cfg.channels
+                ),
                 fields=frozenset(cfg.fields),
                 field_weights={**DEFAULT_FIELD_WEIGHT, **{str(k): v for k, v in cfg.field_weights.items()}},
                 root=root,

@@ -21,14 +21,23 @@ from alerts.base import Channel
 from alerts.channels import build_channels
 from alerts.outbox import Outbox, RetryPolicy, Stats
 from alerts.templates import Templates
-from monitor.config import Config
+from monitor.config import Config, Settings
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, Limits
 from monitor.model import Extracted, FeedReport
 from monitor.netguard import AddressPolicy
+from monitor.pacing import Quiet, parse_quiet
 from monitor.pipeline import Pipeline
 from monitor.store import Store
 from monitor.workers import ProcessPool
+
+
+def pacing(s: Settings) -> dict[str, tuple[Quiet | None, int | None]]:
+    """Each channel's quiet hours and rate limit, parsed."""
+    return {
+        name: (parse_quiet(ch.quiet_hours) if ch.quiet_hours else None, ch.max_per_hour)
+        for name, ch in s.channels.items()
+    }
 
 
 def utcnow() -> datetime:
@@ -51,8 +60,16 @@ class Runtime:
     def __post_init__(self) -> None:
         # templates are checked here, at start-up: a broken override is a config error, not a failed send
         templates = Templates(self.config.directory / "templates")
+        s = self.config.settings
         self.outbox = Outbox(
-            self.store, self.channels, self.rule_name, self.clock, self.policy, templates=templates
+            self.store,
+            self.channels,
+            self.rule_name,
+            self.clock,
+            self.policy,
+            templates=templates,
+            pacing=pacing(s),
+            tz=s.tz,
         )
 
     async def sync_feeds(self) -> None:
@@ -78,6 +95,8 @@ class Runtime:
             self.channels.clear()  # the outbox holds this same dict
             self.channels.update(build_channels(new, environ=environ))
         self.outbox.policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
+        self.outbox.pacing, self.outbox.tz = pacing(s), s.tz
+        self.pipeline.tz = s.tz
         restart = [name for name in ("network", "extraction") if getattr(s, name) != getattr(old, name)]
         if new.database_url(environ) != self.store.url:
             restart.append("database")
@@ -140,6 +159,7 @@ async def open_runtime(
         clock,
         s.poll.interval,
         health=s.health,
+        tz=s.tz,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)

@@ -104,11 +104,13 @@ class DeliveryRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="matches.id", index=True)
     channel: str
+    mode: str = "immediate"  # immediate | batch … | digest … | folded (held back by a rate limit)
     status: str = Field(default="pending", index=True)  # pending | sending | sent | dead
     attempts: int = 0
     next_attempt_at: datetime = _ts(nullable=False)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = _ts()
+    message_key: str | None = None  # the message it went out in (several share one in a batch)
     created_at: datetime = _ts(nullable=False)
 
 
@@ -181,6 +183,7 @@ class Notice:
 class Delivery:
     id: int
     channel: str
+    mode: str
     status: str
     attempts: int
     next_attempt_at: datetime
@@ -381,7 +384,7 @@ class Store:
         self,
         feed: str,
         article: Article,
-        matches: Sequence[tuple[Match, Sequence[str]]],
+        matches: Sequence[tuple[Match, Sequence[str | tuple[str, str, datetime]]]],
         now: datetime,
     ) -> list[int]:
         """Store an article, its matches and one pending delivery per (match, channel), atomically.
@@ -420,10 +423,19 @@ class Store:
                     s.flush()
                     assert mrow.id is not None
                     ids.append(mrow.id)
-                    for channel in dict.fromkeys(channels):
+                    seen: set[str] = set()
+                    for route in channels:  # a channel name, or (channel, mode, due)
+                        channel, mode, due = (route, "immediate", now) if isinstance(route, str) else route
+                        if channel in seen:
+                            continue
+                        seen.add(channel)
                         s.add(
                             DeliveryRow(
-                                match_id=mrow.id, channel=channel, next_attempt_at=now, created_at=now
+                                match_id=mrow.id,
+                                channel=channel,
+                                mode=mode,
+                                next_attempt_at=due,
+                                created_at=now,
                             )
                         )
                 return ids
@@ -512,6 +524,7 @@ class Store:
         return Delivery(
             row.id,
             row.channel,
+            row.mode,
             row.status,
             row.attempts,
             row.next_attempt_at,
@@ -519,11 +532,35 @@ class Store:
             _stored(m, a, f, []),
         )
 
-    def mark_sent(self, delivery_id: int, now: datetime) -> None:
+    def mark_sent(
+        self, delivery_ids: int | Sequence[int], now: datetime, message_key: str | None = None
+    ) -> None:
+        """Sent, in the message ``message_key`` (several deliveries share one in a batch)."""
+        ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
         with self._write("record delivery") as s:
-            row = s.get(DeliveryRow, delivery_id)
-            if row is not None:
-                row.status, row.sent_at, row.last_error = "sent", now, None
+            for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(ids))):
+                row.status, row.sent_at, row.last_error, row.message_key = "sent", now, None, message_key
+                s.add(row)
+
+    def sent_messages(self, channel: str, since: datetime) -> int:
+        """Messages (not deliveries: a batch is one) a channel was sent since ``since``."""
+        with self._read("count sent messages") as s:
+            return int(
+                s.exec(
+                    select(func.count(func.distinct(DeliveryRow.message_key)))
+                    .where(DeliveryRow.channel == channel, DeliveryRow.status == "sent")
+                    .where(col(DeliveryRow.sent_at) >= since)
+                ).one()
+            )
+
+    def postpone(self, ids: Sequence[int], until: datetime, mode: str | None = None) -> None:
+        """Claimed deliveries held back (quiet hours, a rate limit): due again at ``until``, unattempted."""
+        with self._write("postpone deliveries") as s:
+            for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids)))):
+                row.status, row.next_attempt_at = "pending", until
+                row.attempts = max(0, row.attempts - 1)
+                if mode is not None:
+                    row.mode = mode
                 s.add(row)
 
     def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:

@@ -197,3 +197,23 @@ def test_yaml_dates_in_date_conditions(cfg):
          "    published_after: 2025-01-01\n    mentions_date: {between: [2025-09-01, 2026-12]}")
     rule = load_config(cfg).ruleset.by_id["us-withdrawal-iraq"]
     assert str(rule.published_after) == "2025-01-01"
+
+
+def test_routes_with_delivery_modes(cfg):
+    edit(cfg / "rules.yaml", "    channels: [slack]\n    any:", "    channels: [{channel: slack, mode: batch 15m}, email]\n    any:")
+    rule = load_config(cfg).ruleset.by_id["hmc-talks"]
+    assert rule.channels == (("slack", "batch 15m"), ("email", "immediate"))
+    edit(cfg / "rules.yaml", "mode: batch 15m", "mode: every now and then")
+    assert problems(cfg) == [
+        "config/rules.yaml:61:33: rules[1].channels[0].mode: invalid mode 'every now and then' (use immediate, "
+        "'batch 15m', 'digest daily 08:00' or 'digest weekly mon 08:00')"
+    ]
+
+
+def test_channel_pacing_and_time_zone_are_validated(cfg):
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ntimezone: Mars/Olympus")
+    edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    quiet_hours: late")
+    assert problems(cfg) == [
+        "config/rasad.yaml:10:1: timezone: unknown time zone 'Mars/Olympus' (use e.g. Asia/Baghdad)",
+        "config/rasad.yaml:50:5: channels.console.quiet_hours: invalid quiet hours 'late' (use e.g. '22:00-07:00')",
+    ]

@@ -15,6 +15,7 @@ Invariants the rest of Rasad relies on:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,13 +23,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func
+from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.errors import StoreError
+from monitor.logs import event as log_event
 from monitor.model import Article, FeedReport, Match, MentionedDate, TermHit
+
+log = logging.getLogger("rasad.store")
 
 
 class _UTC(TypeDecorator[datetime]):
@@ -262,9 +266,39 @@ class Store:
         self._writer = self.engine.execution_options(rasad_write=True)
 
     def create(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and add missing columns (idempotent).
+
+        Rasad's schema only grows: a new version adds tables and nullable or defaulted columns, never
+        renames or drops. So upgrading a database means adding what is missing, which is done here at
+        start-up; anything else would be refused by the database with a clear error.
+        """
         with self._errors("create tables"):
             SQLModel.metadata.create_all(self.engine)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in SQLModel.metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    default = (
+                        column.default.arg
+                        if column.default is not None and column.default.is_scalar
+                        else None
+                    )
+                    clause = f" DEFAULT {_literal(default)}" if default is not None else ""
+                    if not column.nullable and default is None:
+                        raise StoreError(
+                            f"cannot upgrade table {table.name}: new column {column.name} needs a value"
+                        )
+                    conn.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'
+                    )
+                    log_event(log, "store.upgraded", table=table.name, column=column.name)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -741,6 +775,14 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _begin(conn: Any) -> None:
         write = conn.get_execution_options().get("rasad_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -188,3 +188,27 @@ def test_a_full_disk_is_reported_and_nothing_recorded_is_lost(tmp_path):
     assert s.save_article("كتابات", big, [(a_match(), ["email"])], NOW)
     assert s.counts()["deliveries_pending"] == 2
     s.close()
+
+
+def test_an_older_database_is_upgraded_in_place(database_url):
+    """A database created before columns were added gets them at start-up, its rows kept."""
+    from sqlalchemy import create_engine as raw_engine
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://")
+    old = raw_engine(url)
+    with old.begin() as conn:  # the first release's feeds table, without the later columns
+        conn.exec_driver_sql(
+            "CREATE TABLE feeds (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, url VARCHAR NOT NULL, "
+            "etag VARCHAR, last_modified VARCHAR, last_polled_at TIMESTAMP, last_success_at TIMESTAMP, "
+            "last_status VARCHAR, last_error TEXT, error_count INTEGER NOT NULL)"
+        )
+        conn.exec_driver_sql("INSERT INTO feeds (id, name, url, error_count) VALUES (1, 'كتابات', 'http://x.test/f', 2)")
+    old.dispose()
+    s = Store(database_url)
+    s.create()
+    s.create()  # idempotent
+    (f,) = s.feeds()
+    assert (f.name, f.error_count, f.next_poll_at) == ("كتابات", 2, None)
+    s.sync_feeds([("كتابات", "http://x.test/f")])
+    assert s.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    s.close()

@@ -285,11 +285,8 @@ class Store:
                     if column.name in present:
                         continue
                     kind = column.type.compile(dialect=self.engine.dialect)
-                    default = (
-                        column.default.arg
-                        if column.default is not None and column.default.is_scalar
-                        else None
-                    )
+                    scalar = column.default is not None and column.default.is_scalar
+                    default = getattr(column.default, "arg", None) if scalar else None
                     clause = f" DEFAULT {_literal(default)}" if default is not None else ""
                     if not column.nullable and default is None:
                         raise StoreError(

@@ -259,8 +259,8 @@ def rules_test(
     config_dir: Path | None,
 ) -> None:
     """For each input and rule: matched or not, and why (which parts held, the nearest miss)."""
+    from monitor.explain import explain
     from monitor.inputs import read_inputs
-    from monitor.rules import explain
     from monitor.show import format_explanation
 
     ruleset = load_rules_file(rules_file or _config_dir(ctx, config_dir) / "rules.yaml")

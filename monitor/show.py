@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from monitor.explain import Explanation
 from monitor.model import Article, Match
-from monitor.rules import Explanation
 from monitor.snippet import Segment, snippet
 from monitor.store import Delivery, FeedStatus, StoredMatch
 

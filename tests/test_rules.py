@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import RuleConfig, load_config
+from monitor.explain import explain
 from monitor.model import Article
-from monitor.rules import RuleError, compile_rules, explain, match
+from monitor.rules import RuleError, compile_rules, match
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

@@ -21,7 +21,7 @@ from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
 from monitor.pacing import Quiet, quiet_until
-from monitor.store import Delivery, Store
+from monitor.store import Delivery, Store, StoredMatch
 
 log = logging.getLogger("rasad.outbox")
 LEASE = timedelta(minutes=5)  # a claimed delivery not marked within this is due again
@@ -155,6 +155,17 @@ class Outbox:
             else:
                 await self._send_batch(message, stats)
 
+    def also_reported_by(self, stored: StoredMatch) -> list[dict[str, str]]:
+        """The other outlets of the article's story, known at the time of sending."""
+        if stored.story_id is None:
+            return []
+        members = self.store.story_members(stored.story_id)
+        return [
+            {"source": m.source, "url": m.url, "title": m.title}
+            for m in members
+            if m.url != stored.article.url
+        ]
+
     async def _send_batch(self, ds: list[Delivery], stats: Stats) -> None:
         channel = self.channels.get(ds[0].channel)
         try:
@@ -189,7 +200,8 @@ class Outbox:
                     temporary=False,
                     hint="add it to rasad.yaml, then `rasad deliveries retry --all-dead`",
                 )
-            alert = render(d.match, self.rule_name(d.match.rule_id), self.templates)
+            also = await asyncio.to_thread(self.also_reported_by, d.match)
+            alert = render(d.match, self.rule_name(d.match.rule_id), self.templates, also)
             await channel.send(alert)
         except AlertError as exc:
             retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)

@@ -56,9 +56,14 @@ def context(
     }
 
 
-def render(stored: StoredMatch, rule_name: str, templates: Templates | None = None) -> Alert:
+def render(
+    stored: StoredMatch,
+    rule_name: str,
+    templates: Templates | None = None,
+    also_reported_by: Sequence[dict[str, str]] = (),
+) -> Alert:
     t = templates or Templates()
-    ctx = context(stored, rule_name)
+    ctx = context(stored, rule_name, also_reported_by)
     art = stored.article
     return Alert(
         key=ctx["key"],
@@ -83,6 +88,7 @@ def render(stored: StoredMatch, rule_name: str, templates: Templates | None = No
             "mentioned_dates": [{"text": d.text, "date": d.iso} for d in stored.dates],
             "snippet": plain(ctx["snippet"], "", ""),
             "matched_at": stored.created_at.isoformat(),
+            "also_reported_by": list(also_reported_by),
             "article": {
                 "title": art.title,
                 "url": art.url,

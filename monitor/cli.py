@@ -404,6 +404,7 @@ def matches(
                         "source": a.source,
                         "published": a.published.isoformat() if a.published else None,
                         "deliveries": [{"channel": c, "status": s} for c, s in m.deliveries],
+                        "story": m.story_id,
                     },
                     ensure_ascii=False,
                 )

@@ -209,6 +209,13 @@ class HealthSettings(_Model):
     min_silence: Duration = timedelta(hours=12)
 
 
+class StorySettings(_Model):
+    """Grouping articles of one story across outlets: later articles join the first one's alert."""
+
+    window: Duration = timedelta(hours=72)
+    threshold: float = Field(0.05, gt=0, le=1)  # IDF-weighted overlap of content words
+
+
 class Settings(_Model):
     database: str | None = None  # default: sqlite in the state directory
     timezone: str = "UTC"  # for digests and quiet hours
@@ -220,6 +227,7 @@ class Settings(_Model):
     delivery: DeliverySettings = DeliverySettings()
     channels: dict[str, ChannelConfig] = {}
     health: HealthSettings | None = None
+    stories: StorySettings | None = None  # off unless configured
 
     @model_validator(mode="after")
     def _health_channel(self) -> Settings:

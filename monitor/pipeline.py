@@ -16,17 +16,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from monitor.config import FeedConfig, HealthSettings
+from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError
 from monitor.fetch import Fetcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
-from monitor.model import Article, Extracted, FeedItem, FeedReport
+from monitor.model import Article, Extracted, FeedItem, FeedReport, Match
 from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
-from monitor.store import Store
+from monitor.store import Store, StoryLink
+from monitor.stories import Rarity, assign, features
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -49,6 +50,8 @@ class Pipeline:
     rng: random.Random = field(default_factory=random.Random)
     health: HealthSettings | None = None  # source-health notices, when an admin channel is configured
     tz: tzinfo = UTC  # for digest times
+    stories: StorySettings | None = None  # group one story's articles from several outlets
+    _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
@@ -124,6 +127,30 @@ class Pipeline:
         )
         return report
 
+    async def _story(self, article: Article, matched: bool, now: datetime) -> StoryLink:
+        """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
+        assert self.stories is not None
+        words = features(article.title, article.body)
+        if not matched:
+            return StoryLink(words)
+        window = self.stories.window
+        earlier = await asyncio.to_thread(self.store.story_candidates, now - window * 2)
+        rarity = Rarity()
+        for recent in await asyncio.to_thread(
+            self.store.recent_words, now - max(window * 2, timedelta(days=7))
+        ):
+            rarity.add(recent)
+        rarity.add(words)
+        joined, score, common = assign(
+            [(m.published, m.words, m.story_id) for m in earlier],
+            article.published or now,
+            words,
+            rarity,
+            window,
+            self.stories.threshold,
+        )
+        return StoryLink(words, joined, score if joined is not None else None, tuple(common))
+
     def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
         assert self.health is not None
         rules = HealthRules(self.health.failures, self.health.silence_factor, self.health.min_silence)
@@ -162,6 +189,20 @@ class Pipeline:
     ) -> tuple[str, list[str], bool]:
         article = await self.build_article(feed.name, item)
         found = match(article, ruleset, now)
+        async with self._story_lock:  # one article at a time decides, so two copies cannot both start a story
+            story = await self._story(article, bool(found), now) if self.stories is not None else None
+            await self._save(feed, article, found, story, ruleset, now)
+        return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
+
+    async def _save(
+        self,
+        feed: FeedConfig,
+        article: Article,
+        found: list[Match],
+        story: StoryLink | None,
+        ruleset: RuleSet,
+        now: datetime,
+    ) -> None:
         routed = [
             (
                 m,
@@ -172,7 +213,18 @@ class Pipeline:
             )
             for m in found
         ]
-        await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now)
+        if story is not None and story.joined is not None:
+            routed = [(m, []) for m, _ in routed]  # the story has alerted already: attach, do not alert again
+            event(
+                log,
+                "article.grouped",
+                feed=feed.name,
+                story=story.joined,
+                score=round(story.score or 0, 3),
+                shared=",".join(story.shared[:5]),
+                url=article.url,
+            )
+        await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now, story)
         for m in found:
             event(
                 log,
@@ -183,7 +235,6 @@ class Pipeline:
                 url=article.url,
                 terms=",".join(m.terms[:8]),
             )
-        return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
     async def build_article(self, source: str, item: FeedItem) -> Article:
         """Fetch and extract the page; on any failure fall back to the feed's title and summary."""

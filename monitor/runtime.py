@@ -160,6 +160,7 @@ async def open_runtime(
         s.poll.interval,
         health=s.health,
         tz=s.tz,
+        stories=s.stories,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)

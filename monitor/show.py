@@ -65,6 +65,9 @@ def format_match(stored: Sequence[StoredMatch], *, index: int | None = None, col
     ms = [Match(s.rule_id, s.score, s.hits) for s in stored]
     deliveries = sorted({f"{c}:{st}" for s in stored for c, st in s.deliveries})
     extra = f"\n    alerts: {', '.join(deliveries)}" if deliveries else ""
+    story = stored[0].story_id
+    if story is not None:
+        extra += f"\n    story #{story}" + ("" if deliveries else " (attached: the story alerted already)")
     return format_article_matches(article, ms, index=index, color=color, extra=extra)
 
 

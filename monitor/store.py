@@ -89,6 +89,10 @@ class ArticleRow(SQLModel, table=True):
     published_at: datetime | None = _ts()
     fetched_at: datetime = _ts(nullable=False)
     extraction: str
+    words: str | None = Field(default=None, sa_column=Column(Text))  # content words, for story grouping
+    story_id: int | None = Field(default=None, index=True)  # the story's first article
+    story_score: float | None = None  # similarity to the article it joined
+    story_shared: str | None = Field(default=None, sa_column=Column(Text))  # JSON: the rarest shared words
 
 
 class MatchRow(SQLModel, table=True):
@@ -138,6 +142,27 @@ class NoticeRow(SQLModel, table=True):
 
 
 @dataclass(frozen=True)
+class StoryLink:
+    """An article's place in a story, decided before it is stored."""
+
+    words: frozenset[str]
+    joined: int | None = None  # the story it joined (its first article's id); None: it may start one
+    score: float | None = None
+    shared: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    article_id: int
+    story_id: int
+    published: datetime
+    words: frozenset[str]
+    source: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class FeedState:
     etag: str | None
     last_modified: str | None
@@ -170,6 +195,7 @@ class StoredMatch:
     article: Article
     deliveries: tuple[tuple[str, str], ...]  # (channel, status)
     dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied the rule's date condition
+    story_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -417,6 +443,7 @@ class Store:
         article: Article,
         matches: Sequence[tuple[Match, Sequence[str | tuple[str, str, datetime]]]],
         now: datetime,
+        story: StoryLink | None = None,
     ) -> list[int]:
         """Store an article, its matches and one pending delivery per (match, channel), atomically.
 
@@ -438,9 +465,18 @@ class Store:
                     fetched_at=now,
                     extraction=article.extraction,
                 )
+                if story is not None:
+                    row.words = " ".join(sorted(story.words))
+                    row.story_id, row.story_score = story.joined, story.score
+                    row.story_shared = (
+                        json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
+                    )
                 s.add(row)
                 s.flush()
                 assert row.id is not None
+                if story is not None and story.joined is None and matches:
+                    row.story_id = row.id  # it starts a story
+                    s.add(row)
                 ids = []
                 for m, channels in matches:
                     mrow = MatchRow(
@@ -606,6 +642,38 @@ class Store:
                     row.status, row.next_attempt_at = "pending", retry_at
                 s.add(row)
 
+    # -- stories
+
+    def story_candidates(self, since: datetime) -> list[StoryMember]:
+        """Articles that belong to a story and were first seen since ``since``."""
+        with self._read("read stories") as s:
+            rows = s.exec(
+                select(ArticleRow)
+                .where(col(ArticleRow.story_id).is_not(None))
+                .where(col(ArticleRow.fetched_at) >= since)
+                .order_by(col(ArticleRow.id))
+            ).all()
+            return [_member(r) for r in rows]
+
+    def recent_words(self, since: datetime, limit: int = 5000) -> list[frozenset[str]]:
+        """Content words of recent articles: the corpus that says which words are rare."""
+        with self._read("read recent words") as s:
+            rows = s.exec(
+                select(ArticleRow.words)
+                .where(col(ArticleRow.words).is_not(None))
+                .where(col(ArticleRow.fetched_at) >= since)
+                .order_by(col(ArticleRow.id).desc())
+                .limit(limit)
+            ).all()
+            return [frozenset((w or "").split()) for w in rows]
+
+    def story_members(self, story_id: int) -> list[StoryMember]:
+        with self._read("read a story") as s:
+            rows = s.exec(
+                select(ArticleRow).where(ArticleRow.story_id == story_id).order_by(col(ArticleRow.id))
+            )
+            return [_member(r) for r in rows]
+
     # -- source health
 
     def first_seen(self, feed: str, limit: int = 20) -> list[datetime]:
@@ -741,7 +809,22 @@ class Store:
 def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, str]]) -> StoredMatch:
     assert m.id is not None
     hits, dates = _explanation(m.explanation)
-    return StoredMatch(m.id, m.rule_id, m.score, hits, m.created_at, _article(a), tuple(deliveries), dates)
+    return StoredMatch(
+        m.id, m.rule_id, m.score, hits, m.created_at, _article(a), tuple(deliveries), dates, a.story_id
+    )
+
+
+def _member(a: ArticleRow) -> StoryMember:
+    assert a.id is not None and a.story_id is not None
+    return StoryMember(
+        a.id,
+        a.story_id,
+        a.published_at or a.fetched_at,
+        frozenset((a.words or "").split()),
+        a.source,
+        a.title,
+        a.url,
+    )
 
 
 def _article(a: ArticleRow) -> Article:

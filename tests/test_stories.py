@@ -1,0 +1,89 @@
+"""One alert per story: articles of the same event from several outlets are grouped."""
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+
+from monitor.config import FeedConfig, StorySettings, load_config
+from monitor.extract import extract_page
+from monitor.fetch import Fetcher, Limits
+from monitor.netguard import AddressPolicy
+from monitor.pipeline import Pipeline
+from monitor.store import Store
+from monitor.stories import Rarity, assign, features, similarity
+from monitor.workers import ProcessPool
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_features_are_clitic_free_content_words_and_numbers():
+    words = features("انسحاب قوات التحالف", "وقال المسؤول إن 2500 جندي سيغادرون قاعدة عين الأسد في الأنبار")
+    assert {"انسحاب", "قوات", "تحالف", "2500", "جندي", "قاعده", "اسد", "انبار"} <= words
+    assert not words & {"في", "قال", "وقال", "ان"}
+
+
+def test_rare_shared_words_weigh_more_than_common_ones():
+    rarity = Rarity()
+    for _ in range(20):
+        rarity.add({"عراق", "تحالف"})
+    a = frozenset({"عراق", "تحالف", "حرير", "اربيل", "تسليم"})
+    b = frozenset({"عراق", "تحالف", "حرير", "اربيل", "مغادره"})
+    c = frozenset({"عراق", "تحالف", "صواريخ", "عين", "اسد"})
+    assert similarity(a, b, rarity) > 2 * similarity(a, c, rarity)
+
+
+def test_the_window_keeps_far_apart_articles_apart():
+    rarity = Rarity()
+    words = frozenset({"حرير", "اربيل"})
+    earlier = [(NOW - timedelta(days=10), words, 1)]
+    assert assign(earlier, NOW, words, rarity, timedelta(hours=72), 0.05)[0] is None
+    assert assign(earlier, NOW - timedelta(days=9), words, rarity, timedelta(hours=72), 0.05)[0] == 1
+
+
+def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
+    store.sync_feeds([(feed.name, feed.url)])
+
+    async def go():
+        pool = ProcessPool(2, deadline=20)
+        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
+                                random.Random(1), stories=StorySettings(window=timedelta(hours=72), threshold=0.05))
+            try:
+                return await pipeline.poll(feed, load_config(ROOT / "config").ruleset)
+            finally:
+                pool.close()
+
+    report = asyncio.run(go())
+    assert report.matched == 5  # every seed still matches and is stored
+    coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
+    stories: dict[int, set[str]] = {}
+    for m in coalition:
+        stories.setdefault(m.story_id, set()).add(m.article.key.rsplit("/", 1)[-1][:3])
+    assert sorted(map(sorted, stories.values())) == [["000", "002"], ["001", "003"], ["004"]]
+    alerted = {m.article.key for m in coalition if m.deliveries}
+    assert len(alerted) == 3  # one alert per story; the others are attached to it
+    members = store.story_members(next(sid for sid, keys in stories.items() if keys == {"001", "003"}))
+    assert {m.source for m in members} == {"عنب بلدي", "كوردستان24"}
+
+    # the story's alert names the other outlets that reported it
+    from alerts.email import EmailChannel
+    from alerts.outbox import Outbox
+    from monitor.config import EmailChannel as EmailConfig
+
+    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
+                                      "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "5s"})
+    channels = {"email": EmailChannel("email", cfg, secret_dir=tmp_path, environ={})}
+    asyncio.run(Outbox(store, channels, lambda r: r, lambda: NOW).deliver_due())
+    assert len(smtp.messages) == 3
+    texts = [m.get_body(("plain",)).get_content() for m in smtp.messages]
+    also = [t for t in texts if "also reported by" in t]
+    assert len(also) == 2  # the two stories with a second outlet
+    assert any("كوردستان24" in t or "عنب بلدي" in t for t in also)
+    store.close()

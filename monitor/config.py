@@ -213,7 +213,7 @@ class StorySettings(_Model):
     """Grouping articles of one story across outlets: later articles join the first one's alert."""
 
     window: Duration = timedelta(hours=72)
-    threshold: float = Field(0.05, gt=0, le=1)  # IDF-weighted overlap of content words
+    threshold: float = Field(0.10, gt=0, le=1)  # IDF-weighted overlap of content words (see evaluate_stories)
 
 
 class Settings(_Model):

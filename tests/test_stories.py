@@ -87,3 +87,15 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
     assert len(also) == 2  # the two stories with a second outlet
     assert any("كوردستان24" in t or "عنب بلدي" in t for t in also)
     store.close()
+
+
+def test_grouping_quality_on_the_independent_event_set_does_not_regress():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from evaluate_stories import evaluate, written
+
+    default = StorySettings()
+    precision, recall, pairs, _ = evaluate(written(), default.window, default.threshold)
+    assert pairs == 18
+    assert precision >= 0.72 and recall >= 0.88  # the figures measured when this default was chosen

@@ -302,6 +302,14 @@ class Route(_Model):
         return value
 
 
+class Escalation(_Model):
+    """Send the story's alert to one more channel once this many outlets have reported it."""
+
+    outlets: int = Field(ge=2)
+    within: Duration = timedelta(hours=6)
+    channel: str
+
+
 def _route(value: object) -> object:
     return {"channel": value} if isinstance(value, str) else value
 
@@ -322,6 +330,7 @@ class RuleConfig(_Model):
     mentions_date: dict[str, Any] | None = None  # {between: [2025-09, 2026-12]} or {after: …, before: …}
     languages: list[str] | Literal["any"] = ["ar"]  # ar, fa, ckb, ur, other; "any" turns the guard off
     threshold: float = 0.0
+    escalate: Escalation | None = None  # needs stories: on in rasad.yaml
     enabled: bool = True
 
     @field_validator("id")
@@ -439,14 +448,16 @@ def load_rules(
         return rules, None
     if channels is not None:
         for i, rule in enumerate(rules.rules):
-            for j, route in enumerate(rule.channels):
-                channel = route.channel
+            routes: list[tuple[tuple[str | int, ...], str]] = [
+                (("rules", i, "channels", j), r.channel) for j, r in enumerate(rule.channels)
+            ]
+            if rule.escalate is not None:
+                routes.append((("rules", i, "escalate", "channel"), rule.escalate.channel))
+            for where, channel in routes:
                 if channel not in channels:
                     known = ", ".join(sorted(channels)) or "none configured in rasad.yaml"
                     problems.append(
-                        positions.error(
-                            data, ("rules", i, "channels", j), f"unknown channel '{channel}' (known: {known})"
-                        )
+                        positions.error(data, where, f"unknown channel '{channel}' (known: {known})")
                     )
     return rules, ruleset
 

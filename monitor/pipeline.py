@@ -225,6 +225,15 @@ class Pipeline:
                 url=article.url,
             )
         await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now, story)
+        if story is not None and story.joined is not None:
+            for m in found:
+                rule = ruleset.by_id[m.rule_id]
+                if rule.escalate is not None:
+                    outlets, within, channel = rule.escalate
+                    if await asyncio.to_thread(
+                        self.store.escalate, story.joined, rule.id, channel, outlets, within, now
+                    ):
+                        event(log, "story.escalated", story=story.joined, rule=rule.id, channel=channel)
         for m in found:
             event(
                 log,

@@ -276,6 +276,7 @@ class CompiledRule:
     id: str
     name: str
     channels: tuple[tuple[str, str], ...]  # (channel, delivery mode)
+    escalate: tuple[int, timedelta, str] | None  # (outlets, within, channel)
     fields: frozenset[str]
     field_weights: Mapping[str, float]
     root: _Group
@@ -616,6 +617,9 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
                 channels=tuple(
                     (r, "immediate") if isinstance(r, str) else (r.channel, r.mode) for r in cfg.channels
                 ),
+                escalate=(cfg.escalate.outlets, cfg.escalate.within, cfg.escalate.channel)
+                if cfg.escalate
+                else None,
                 fields=frozenset(cfg.fields),
                 field_weights={**DEFAULT_FIELD_WEIGHT, **{str(k): v for k, v in cfg.field_weights.items()}},
                 root=root,

@@ -667,6 +667,34 @@ class Store:
             ).all()
             return [frozenset((w or "").split()) for w in rows]
 
+    def escalate(
+        self, story_id: int, rule_id: str, channel: str, outlets: int, within: timedelta, now: datetime
+    ) -> bool:
+        """If ``outlets`` distinct outlets reported the story within ``within`` of its start, queue its
+        alert for ``channel`` — once: a delivery is unique per match and channel. True when queued now."""
+        with self._write("escalate a story") as s:
+            rows = s.exec(
+                select(ArticleRow).where(ArticleRow.story_id == story_id).order_by(col(ArticleRow.id))
+            ).all()
+            if not rows:
+                return False
+            start = rows[0].published_at or rows[0].fetched_at
+            sources = {r.source for r in rows if abs((r.published_at or r.fetched_at) - start) <= within}
+            if len(sources) < outlets:
+                return False
+            head = s.exec(
+                select(MatchRow).where(MatchRow.article_id == rows[0].id, MatchRow.rule_id == rule_id)
+            ).first()
+            if head is None or head.id is None:
+                return False
+            exists = s.exec(
+                select(DeliveryRow).where(DeliveryRow.match_id == head.id, DeliveryRow.channel == channel)
+            ).first()
+            if exists is not None:
+                return False
+            s.add(DeliveryRow(match_id=head.id, channel=channel, next_attempt_at=now, created_at=now))
+            return True
+
     def story_members(self, story_id: int) -> list[StoryMember]:
         with self._read("read a story") as s:
             rows = s.exec(

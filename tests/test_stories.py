@@ -99,3 +99,39 @@ def test_grouping_quality_on_the_independent_event_set_does_not_regress():
     precision, recall, pairs, _ = evaluate(written(), default.window, default.threshold)
     assert pairs == 18
     assert precision >= 0.72 and recall >= 0.88  # the figures measured when this default was chosen
+
+
+def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
+    from monitor.config import load_rules_file
+
+    text = (ROOT / "config" / "rules.yaml").read_text(encoding="utf-8").replace(
+        "    channels: [email, slack]\n",
+        "    channels: [slack]\n    escalate: {outlets: 2, within: 48h, channel: email}\n", 1)
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(text, encoding="utf-8")
+    ruleset = load_rules_file(rules_file)
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
+    store.sync_feeds([(feed.name, feed.url)])
+
+    async def go():
+        pool = ProcessPool(2, deadline=20)
+        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
+                                random.Random(1), stories=StorySettings())
+            try:
+                await pipeline.poll(feed, ruleset)
+            finally:
+                pool.close()
+
+    asyncio.run(go())
+    coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
+    emails = [(m.article.source, m.story_id) for m in coalition if ("email", "pending") in m.deliveries]
+    assert len(emails) == 1  # the 001+003 story (two outlets within 48 h) escalated once, to its first article
+    (source, story) = emails[0]
+    assert {m.source for m in store.story_members(story)} == {"عنب بلدي", "كوردستان24"}
+    store.close()

@@ -132,6 +132,6 @@ def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
     emails = [(m.article.source, m.story_id) for m in coalition if ("email", "pending") in m.deliveries]
     assert len(emails) == 1  # the 001+003 story (two outlets within 48 h) escalated once, to its first article
-    (source, story) = emails[0]
+    (_, story) = emails[0]
     assert {m.source for m in store.story_members(story)} == {"عنب بلدي", "كوردستان24"}
     store.close()

@@ -127,7 +127,7 @@ class Outbox:
         quiet, limit = self.pacing.get(name, (None, None))
         until = quiet_until(quiet, now, self.tz)
         if until is not None:
-            await asyncio.to_thread(self.store.postpone, [d.id for d in deliveries], until)
+            await asyncio.to_thread(self.store.unclaim, [d.id for d in deliveries], until)
             return
         messages = [[d] for d in deliveries if d.mode == "immediate"]
         collected = [d for d in deliveries if d.mode != "immediate"]
@@ -139,7 +139,7 @@ class Outbox:
             )
             if allowance <= 0:  # over the limit: everything waits, to go out together
                 await asyncio.to_thread(
-                    self.store.postpone, [d.id for d in deliveries], now + FOLD_WAIT, "folded"
+                    self.store.unclaim, [d.id for d in deliveries], now + FOLD_WAIT, "folded"
                 )
                 return
             if len(messages) > allowance:  # the excess is folded into one message, never dropped

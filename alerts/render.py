@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.base import Alert
-from alerts.templates import Templates
+from alerts.templates import Templates, slack_escape
 from monitor.rules import article_dates
 from monitor.snippet import plain, snippet
 from monitor.store import Notice, StoredMatch
@@ -23,11 +23,6 @@ def one_line(text: str) -> str:
     text = _BIDI_CONTROLS.sub("", text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() else c for c in text)
     return " ".join(text.split())
-
-
-def slack_escape(text: str) -> str:
-    """Slack's three control characters; with them escaped no article can ping @channel or @here."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _date(when: datetime | None) -> str:

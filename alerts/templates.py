@@ -58,6 +58,7 @@ def isolate_text(text: str) -> str:
 
 
 def slack_escape(text: str) -> str:
+    """Slack's three control characters; with them escaped no article can ping @channel or @here."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

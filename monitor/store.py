@@ -620,10 +620,15 @@ class Store:
                 ).one()
             )
 
-    def postpone(self, ids: Sequence[int], until: datetime, mode: str | None = None) -> None:
-        """Claimed deliveries held back (quiet hours, a rate limit): due again at ``until``, unattempted."""
-        with self._write("postpone deliveries") as s:
+    def unclaim(self, ids: Sequence[int], until: datetime, mode: str | None = None) -> None:
+        """Claimed deliveries never attempted (quiet hours, a rate limit, a shutdown came first): pending
+        again and due at ``until``, their attempt not counted; ``mode`` may fold them into one message."""
+        if not ids:
+            return
+        with self._write("release deliveries") as s:
             for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids)))):
+                if row.status != "sending":
+                    continue
                 row.status, row.next_attempt_at = "pending", until
                 row.attempts = max(0, row.attempts - 1)
                 if mode is not None:
@@ -772,17 +777,6 @@ class Store:
                 if retry_at is not None:
                     row.next_attempt_at = retry_at
             s.add(row)
-
-    def unclaim(self, ids: Sequence[int], now: datetime) -> None:
-        """Claimed deliveries never attempted (a shutdown came first): pending again, as they were."""
-        if not ids:
-            return
-        with self._write("release deliveries") as s:
-            for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids)))):
-                if row.status == "sending":
-                    row.status, row.next_attempt_at = "pending", now
-                    row.attempts = max(0, row.attempts - 1)
-                    s.add(row)
 
     def release_claims(self, now: datetime) -> int:
         """At start-up: deliveries a previous process claimed but never finished are due now."""

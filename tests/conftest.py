@@ -38,6 +38,16 @@ def regen(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
+class Clock:
+    """A clock the test moves by hand: ``clock.now += timedelta(hours=1)``."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
 # ---------------------------------------------------------------- the news site
 
 

@@ -16,7 +16,7 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.site import send
 from monitor.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Clock
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -35,19 +35,11 @@ def test_problem_and_cadence():
     assert problem(NOW, rules, error_count=0, last_error=None, first_seen=quiet[:3]) is None  # too little history
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def world(site, smtp, tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     store.create()
-    clock = Clock()
+    clock = Clock(NOW)
     health = HealthSettings(channel="admin", failures=3, silence_factor=6, min_silence=timedelta(hours=2))
     cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
                                       "from": "rasad@example.org", "to": ["admin@example.org"], "timeout": "5s"})

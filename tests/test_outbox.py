@@ -18,17 +18,10 @@ from monitor.errors import AlertError
 from monitor.logs import quiet_libraries
 from monitor.model import Article, Match, TermHit
 from monitor.store import Store
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 TITLE = "انسحاب التحالف الدولي من العراق بحلول أيلول ٢٠٢٦"
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -69,7 +62,7 @@ def run(ob):
 
 
 def test_email_and_slack_arrive_once_with_the_arabic_title(store, smtp, slack, tmp_path):
-    clock = Clock()
+    clock = Clock(NOW)
     stats = run(outbox(store, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], clock))
     assert (stats.sent, stats.retrying, stats.dead) == (2, 0, 0)
     (msg,) = smtp.messages
@@ -85,7 +78,7 @@ def test_email_and_slack_arrive_once_with_the_arabic_title(store, smtp, slack, t
 
 def test_smtp_greylisting_is_retried_with_backoff(store, smtp, tmp_path):
     smtp.refuse = [451]
-    clock = Clock()
+    clock = Clock(NOW)
     ob = outbox(store, [email_channel(smtp, tmp_path)], clock)
     stats = run(ob)
     assert (stats.sent, stats.retrying) == (0, 1)
@@ -100,19 +93,19 @@ def test_smtp_greylisting_is_retried_with_backoff(store, smtp, tmp_path):
 
 def test_smtp_rejection_is_dead_lettered(store, smtp, tmp_path):
     smtp.refuse = [550]
-    run(outbox(store, [email_channel(smtp, tmp_path)], Clock()))
+    run(outbox(store, [email_channel(smtp, tmp_path)], Clock(NOW)))
     (d,) = [d for d in store.deliveries() if d.channel == "email"]
     assert d.status == "dead" and "550" in d.last_error
 
 
 def test_smtp_unreachable_is_retried(store, tmp_path, smtp):
-    stats = run(outbox(store, [email_channel(smtp, tmp_path, port=9)], Clock()))
+    stats = run(outbox(store, [email_channel(smtp, tmp_path, port=9)], Clock(NOW)))
     assert stats.retrying == 1
 
 
 def test_slack_429_honours_retry_after(store, slack, tmp_path):
     slack.statuses = [(429, {"Retry-After": "600"})]
-    stats = run(outbox(store, [slack_channel(slack, tmp_path)], Clock()))
+    stats = run(outbox(store, [slack_channel(slack, tmp_path)], Clock(NOW)))
     assert stats.retrying == 1
     (d,) = [d for d in store.deliveries() if d.channel == "slack"]
     assert d.next_attempt_at >= NOW + timedelta(seconds=600)
@@ -120,20 +113,20 @@ def test_slack_429_honours_retry_after(store, slack, tmp_path):
 
 def test_slack_5xx_retried_4xx_dead_lettered(store, slack, tmp_path):
     slack.statuses = [(503, {})]
-    assert run(outbox(store, [slack_channel(slack, tmp_path)], Clock())).retrying == 1
+    assert run(outbox(store, [slack_channel(slack, tmp_path)], Clock(NOW))).retrying == 1
     store.retry(NOW, [d.id for d in store.deliveries() if d.channel == "slack"])
     slack.statuses = [(400, {})]
-    assert run(outbox(store, [slack_channel(slack, tmp_path)], Clock())).dead == 1
+    assert run(outbox(store, [slack_channel(slack, tmp_path)], Clock(NOW))).dead == 1
 
 
 def test_webhook_url_never_appears_in_logs_or_errors(store, slack, tmp_path, caplog):
     quiet_libraries()  # what `rasad run` does at start
     caplog.set_level(logging.DEBUG)
     slack.statuses = [(500, {})]
-    run(outbox(store, [slack_channel(slack, tmp_path)], Clock()))
+    run(outbox(store, [slack_channel(slack, tmp_path)], Clock(NOW)))
     slack.port = 9  # now unreachable
     store.retry(NOW, [d.id for d in store.deliveries() if d.channel == "slack"])
-    run(outbox(store, [slack_channel(slack, tmp_path)], Clock()))
+    run(outbox(store, [slack_channel(slack, tmp_path)], Clock(NOW)))
     errors = " ".join(d.last_error or "" for d in store.deliveries())
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "Slack" in errors
@@ -142,7 +135,7 @@ def test_webhook_url_never_appears_in_logs_or_errors(store, slack, tmp_path, cap
 
 
 def test_unconfigured_channel_is_dead_lettered_with_a_hint(store):
-    stats = run(outbox(store, [], Clock()))
+    stats = run(outbox(store, [], Clock(NOW)))
     assert stats.dead == 2
     assert all("is not configured" in d.last_error for d in store.deliveries())
 
@@ -186,7 +179,7 @@ def test_a_server_that_never_answers_is_cut_by_the_timeout(store, tmp_path):
                     SlackChannel("slack", slack_cfg, secret_dir=tmp_path,
                                  environ={"HOOK": f"http://127.0.0.1:{silent.port}/hook"})]
         start = time.monotonic()
-        stats = run(outbox(store, channels, Clock()))
+        stats = run(outbox(store, channels, Clock(NOW)))
         assert time.monotonic() - start < 5  # both cut at about a second, concurrently
         assert stats.retrying == 2
         errors = {d.channel: d.last_error for d in store.deliveries()}
@@ -203,7 +196,7 @@ def test_hostile_titles_are_neutralised_and_still_delivered(tmp_path, smtp, slac
     title = "عاجل\r\nBcc: victim@example.org\u202e <!channel> <@U1> & انسحاب"
     art = Article("h", "https://news.example/h", "كتابات", title, "", "التحالف في العراق", None)
     s.save_article("كتابات", art, [(Match("coalition", 1.0, (TermHit("العراق", "body", 2, "العراق"),)), ["email", "slack"])], NOW)
-    stats = run(outbox(s, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], Clock()))
+    stats = run(outbox(s, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], Clock(NOW)))
     assert stats.sent == 2
     (msg,) = smtp.messages
     assert msg["Subject"] == "[Rasad] نهاية المهمة: عاجل Bcc: victim@example.org <!channel> <@U1> & انسحاب"

@@ -13,7 +13,7 @@ from monitor.pipeline import Pipeline
 from monitor.schedule import MAX_DELAY, max_age, next_poll, trust_validators
 from monitor.site import send
 from monitor.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Clock
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -48,14 +48,6 @@ def test_validators_are_trusted_for_a_few_hours_only():
     assert not trust_validators(None, NOW)
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 def poll_once(store, site_url, clock, path):
     feed = FeedConfig(name="f", url=site_url + path)
     store.sync_feeds([(feed.name, feed.url)])
@@ -80,7 +72,7 @@ def store(tmp_path):
 
 
 def test_429_retry_after_is_stored_as_the_next_attempt_and_shown(site, store):
-    clock = Clock()
+    clock = Clock(NOW)
     report = poll_once(store, site.base, clock, "/broken/429.xml")
     assert report.status == "error" and report.next_poll >= NOW + timedelta(seconds=120)
     (f,) = store.feeds()
@@ -88,7 +80,7 @@ def test_429_retry_after_is_stored_as_the_next_attempt_and_shown(site, store):
 
 
 def test_failing_feed_backs_off_further_each_time(site, store):
-    clock = Clock()
+    clock = Clock(NOW)
     gaps = []
     for _ in range(4):
         report = poll_once(store, site.base, clock, "/broken/500.xml")
@@ -115,7 +107,7 @@ def test_a_feed_that_answers_304_forever_is_caught_by_a_forced_full_fetch(site, 
         send(h, 200, body, "application/rss+xml", {"ETag": '"always-the-same"'})
 
     site.routes["/lying.xml"] = lying
-    clock = Clock()
+    clock = Clock(NOW)
     assert poll_once(store, site.base, clock, "/lying.xml").new == 1
     versions["n"] = 2  # the content changes, the ETag does not
     clock.now += HOUR
@@ -130,5 +122,5 @@ def test_a_feed_that_answers_304_forever_is_caught_by_a_forced_full_fetch(site, 
 def test_cache_control_max_age_pushes_the_next_poll(site, store):
     feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes()
     site.routes["/cached.xml"] = lambda h: send(h, 200, feed, "application/rss+xml", {"Cache-Control": "max-age=7200"})
-    report = poll_once(store, site.base, Clock(), "/cached.xml")
+    report = poll_once(store, site.base, Clock(NOW), "/cached.xml")
     assert report.status == "ok" and report.next_poll == NOW + 2 * HOUR

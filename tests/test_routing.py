@@ -14,17 +14,10 @@ from monitor.config import EmailChannel as EmailConfig
 from monitor.model import Article, Match, TermHit
 from monitor.pacing import first_due, parse_mode, parse_quiet
 from monitor.store import Store
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 22, 12, 7, tzinfo=UTC)  # 15:07 in Baghdad
 BAGHDAD = ZoneInfo("Asia/Baghdad")
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def world(tmp_path, smtp):
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     store.create()
     store.sync_feeds([("كتابات", "http://x.test/feed")])
-    clock = Clock()
+    clock = Clock(NOW)
     cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
                                       "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "5s"})
 

@@ -17,6 +17,29 @@ from tests.conftest import ROOT
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
+def poll_seeds(site, tmp_path, ruleset, stories):
+    """One poll of the seed site through the real pipeline, with story grouping on."""
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
+    store.sync_feeds([(feed.name, feed.url)])
+
+    async def go():
+        pool = ProcessPool(2, deadline=20)
+        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+            async def extract(page, url):
+                return await pool.run(extract_page, page, url)
+
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
+                                random.Random(1), stories=stories)
+            try:
+                return await pipeline.poll(feed, ruleset)
+            finally:
+                pool.close()
+
+    return store, asyncio.run(go())
+
+
 def test_features_are_clitic_free_content_words_and_numbers():
     words = features("انسحاب قوات التحالف", "وقال المسؤول إن 2500 جندي سيغادرون قاعدة عين الأسد في الأنبار")
     assert {"انسحاب", "قوات", "تحالف", "2500", "جندي", "قاعده", "اسد", "انبار"} <= words
@@ -42,25 +65,8 @@ def test_the_window_keeps_far_apart_articles_apart():
 
 
 def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):
-    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
-    store.create()
-    feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
-    store.sync_feeds([(feed.name, feed.url)])
-
-    async def go():
-        pool = ProcessPool(2, deadline=20)
-        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
-            async def extract(page, url):
-                return await pool.run(extract_page, page, url)
-
-            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
-                                random.Random(1), stories=StorySettings(window=timedelta(hours=72), threshold=0.05))
-            try:
-                return await pipeline.poll(feed, load_config(ROOT / "config").ruleset)
-            finally:
-                pool.close()
-
-    report = asyncio.run(go())
+    store, report = poll_seeds(site, tmp_path, load_config(ROOT / "config").ruleset,
+                               StorySettings(window=timedelta(hours=72), threshold=0.05))
     assert report.matched == 5  # every seed still matches and is stored
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
     stories: dict[int, set[str]] = {}
@@ -110,25 +116,7 @@ def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(text, encoding="utf-8")
     ruleset = load_rules_file(rules_file)
-    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
-    store.create()
-    feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
-    store.sync_feeds([(feed.name, feed.url)])
-
-    async def go():
-        pool = ProcessPool(2, deadline=20)
-        async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
-            async def extract(page, url):
-                return await pool.run(extract_page, page, url)
-
-            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
-                                random.Random(1), stories=StorySettings())
-            try:
-                await pipeline.poll(feed, ruleset)
-            finally:
-                pool.close()
-
-    asyncio.run(go())
+    store, _ = poll_seeds(site, tmp_path, ruleset, StorySettings())
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
     emails = [(m.article.source, m.story_id) for m in coalition if ("email", "pending") in m.deliveries]
     assert len(emails) == 1  # the 001+003 story (two outlets within 48 h) escalated once, to its first article

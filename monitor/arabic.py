@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import accumulate, compress, repeat
+from operator import add
 
 _MAP: dict[str, str] = {}
 
@@ -103,21 +105,47 @@ def _tables() -> tuple[list[str | None], list[str], str]:
 
 
 _NORM_LIST, _TOKEN_LIST, _EXPANDING = _tables()
-_EXPANDS = re.compile("[" + re.escape(_EXPANDING) + "]")
-# In original text a word may also contain the characters normalisation deletes.
+_EXPANDS = re.compile("[" + re.escape(_EXPANDING) + "]|[\U00010000-\U0010ffff]")
+
+
+def _classes() -> list[str]:
+    """Each BMP character's part in a token: ``a`` letter, ``d`` digit, ``g`` deleted (joins the
+    letters around it), `` `` anything else."""
+    letter = re.compile(r"[^\W\d_]")
+    out = []
+    for entry in _TOKEN_LIST:
+        if entry == _GAP:
+            out.append("g")
+        elif entry == " " or len(entry) != 1:
+            out.append(" ")
+        else:
+            out.append("a" if letter.match(entry) else "d")
+    out[0] = " "  # NUL is not a diacritic
+    return out
+
+
+_CLASS_LIST = _classes()
+# one token in the class string: letters (or digits) with deleted characters between and after them
+_CLASS_TOKEN = re.compile("a(?:g*a)*g*|d(?:g*d)*g*")
+
+
+def _irregular(classes: str) -> bool:
+    """Whether a word cannot be cut by spaces alone: letters and digits together (two tokens),
+    deleted characters only (no token) or before the first letter (not part of the token)."""
+    if "g" in classes:
+        if classes.startswith("g") or " g" in classes:
+            return True
+        classes = classes.replace("g", "")
+    return "ad" in classes or "da" in classes
+
+
 _IGNORABLE = "".join(chr(cp) for cp, t in enumerate(_TOKEN_LIST) if t == _GAP and cp > 32)
 _ORIGINAL_WORD = re.compile(r"(?:[^\W_]|[" + re.escape(_IGNORABLE) + r"])+")
-_RUN = re.compile(r"[^ ]+")
-_WORD_RUN = re.compile("\x00*([^ \x00][^ ]*)")  # a run with at least one letter, leading gaps skipped
 
 
 def normalize(text: str) -> str:
     """Return ``text`` in the one spelling that rules and articles are compared in."""
     return text.translate(_NORM_LIST)
-
-
-def _split(word: str) -> list[str]:
-    return [word] if word.isalpha() or word.isdigit() else _SPLIT.findall(word)
 
 
 def tokens(text: str) -> list[str]:
@@ -145,16 +173,15 @@ def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
 def spans(text: str, count: int) -> list[tuple[int, int]]:
     """The original-text span of each of the ``count`` tokens of ``text``."""
     if not _EXPANDS.search(text):
-        found: list[tuple[int, int]] = []
-        for m in _WORD_RUN.finditer(text.translate(_TOKEN_LIST)):
-            word = m.group(1)
-            if word.isalpha() or word.isdigit():
-                found.append(m.span(1))
-            elif _GAP in word:
-                found.extend([m.span(1)] * len(_split(word.replace(_GAP, ""))))
-            else:  # letters and digits together: one span each
-                base = m.start(1)
-                found.extend((base + sub.start(), base + sub.end()) for sub in _SPLIT.finditer(word))
+        classes = text.translate(_CLASS_LIST)
+        if not _irregular(classes):  # every word between spaces is one token
+            lengths = list(map(len, classes.split(" ")))
+            starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+            ends = compress(map(add, starts, lengths), lengths)
+            found = list(zip(compress(starts, lengths), ends, strict=False))
+            if len(found) == count:
+                return found
+        found = [m.span() for m in _CLASS_TOKEN.finditer(classes)]
         if len(found) == count:
             return found
     # a ligature changed lengths: find the words in the original text instead

@@ -15,8 +15,10 @@ Conditions: a term, ``@alias``, ``{term, weight}``, and groups ``all`` / ``any``
 ``{at_least: N, of: [...]}`` / ``{near: [...], within: N, same_sentence: bool}`` /
 ``{regex: ...}`` (on normalised text) / ``{mentions_date: {between|after|before}}``.
 
-Every text token is looked up once in a per-ruleset memo from token to candidate terms, so the cost
-of matching grows with the article, not with the number of rules.
+Finding terms in text is :mod:`monitor.termindex`'s job (a memo from each distinct token to the terms
+it starts, so the cost grows with the article, not with the number of rules). Only the rules whose
+required term sets all occur in the article are evaluated, and positions are found for their terms
+only.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from monitor.arabic import normalize, readings, token_spans, tokens
+from monitor.arabic import normalize, token_spans, tokens
 from monitor.arabic import spans as token_offsets
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
+from monitor.termindex import Hits, TermIndex
+from monitor.termindex import Tok as _Tok
 
 if TYPE_CHECKING:
     from monitor.config import RuleConfig
@@ -46,11 +52,11 @@ DEFAULT_FIELD_WEIGHT: dict[str, float] = {
     "url": 1.0,
     "source": 1.0,
 }
+FIELD_ORDER: dict[str, int] = {f: i for i, f in enumerate(FIELDS)}
 BARE_MIN = 4  # letters that must follow ال for a term to match the bare word
 PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "كم", "كن", "ي", "ني", "نا")
 FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
 REGEX_MAX_TEXT = 200_000
-MEMO_MAX = 500_000
 
 Loc = tuple[str | int, ...]
 
@@ -64,19 +70,6 @@ class RuleError(Exception):
 
 
 # ---------------------------------------------------------------- terms
-
-
-@dataclass(frozen=True, slots=True)
-class _Tok:
-    """One token of a term: accepted spellings, and whether any continuation is allowed."""
-
-    forms: frozenset[str]
-    prefix: bool
-
-    def accepts(self, token: str) -> bool:
-        if self.prefix:
-            return any(token.startswith(f) for f in self.forms)
-        return token in self.forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +100,7 @@ class _Ctx:
     """What one article offers one rule: term hits in the rule's fields, texts, dates."""
 
     article: Article
-    hits: dict[int, list[tuple[FieldName, int, int]]]  # term id → (field, position, length)
+    hits: Hits  # term id → (field, position, length)
     reference: date
     fields: frozenset[str]
     cached_dates: list[MentionedDate] | None = None
@@ -156,20 +149,36 @@ class _Group:
     kind: str  # all | any | none | at_least
     children: tuple[Node, ...]
     need: int = 1  # for at_least
+    # the children that are plain terms are tested together with set operations
+    leaves: tuple[_Leaf, ...] = field(init=False, repr=False, compare=False)
+    leaf_terms: frozenset[int] = field(init=False, repr=False, compare=False)
+    others: tuple[Node, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        leaves = tuple(c for c in self.children if isinstance(c, _Leaf))
+        object.__setattr__(self, "leaves", leaves)
+        object.__setattr__(self, "leaf_terms", frozenset().union(*(c.term_set for c in leaves)))
+        object.__setattr__(self, "others", tuple(c for c in self.children if not isinstance(c, _Leaf)))
 
     def holds(self, ctx: _Ctx) -> bool:
-        if self.kind == "all":
-            return all(c.holds(ctx) for c in self.children)
+        hits = ctx.hits
         if self.kind == "any":
-            return any(c.holds(ctx) for c in self.children)
+            return not self.leaf_terms.isdisjoint(hits) or any(c.holds(ctx) for c in self.others)
         if self.kind == "none":
-            return not any(c.holds(ctx) for c in self.children)
-        return sum(1 for c in self.children if c.holds(ctx)) >= self.need
+            return self.leaf_terms.isdisjoint(hits) and not any(c.holds(ctx) for c in self.others)
+        if self.kind == "all":
+            for leaf in self.leaves:
+                if leaf.term_set.isdisjoint(hits):
+                    return False
+            return all(c.holds(ctx) for c in self.others)
+        held = sum(1 for leaf in self.leaves if not leaf.term_set.isdisjoint(hits))
+        return held + sum(1 for c in self.others if c.holds(ctx)) >= self.need
 
     def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
         if self.kind == "none":
             return
-        for c in self.children:
+        terms.update(self.leaf_terms.intersection(ctx.hits))  # a term that holds is used
+        for c in self.others:
             if c.holds(ctx):
                 c.used(ctx, terms, dates)
 
@@ -288,52 +297,30 @@ class CompiledRule:
     term_ids: frozenset[int]  # terms that can make it hold (not those under none)
     all_terms: tuple[int, ...]  # every term it looks at
     required: tuple[frozenset[int], ...]  # each set needs at least one hit for the rule to hold
-    always: bool  # holds without any term hit possible (regex/date-only): evaluated for every article
-
-
-Candidates = tuple[tuple[int, tuple[_Tok, ...]], ...]
+    always: bool  # can hold with no term found (regex, date, none): evaluated for every article
 
 
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[CompiledRule, ...]
     terms: tuple[Term, ...]
-    exact: Mapping[str, Candidates]  # first-token spelling → (term id, remaining tokens)
-    prefixes: Mapping[str, Candidates]
-    prefix_lengths: tuple[int, ...]
+    index: TermIndex  # where each term can start, and the memo of what each text token starts
     fields: tuple[FieldName, ...]
     by_id: Mapping[str, CompiledRule] = field(default_factory=dict)
-    term_rules: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # term id → rules it can satisfy
+    # Which rules an article's terms can make hold. A rule with required term sets (see
+    # ``_required``) is a candidate only when every one of its sets has a hit. Each set is one bit
+    # of a big integer; a rule's bits sit side by side with one guard bit above them. A term's mask
+    # has the bits of the sets it belongs to; OR-ing the masks of the terms found and adding one at
+    # the bottom of every rule's block carries into the guard bit exactly when all its sets are set.
+    term_masks: tuple[int, ...] = ()  # term id → bits of the sets it belongs to
+    block_low: int = 0  # the lowest bit of every rule's block
+    guards: int = 0  # every rule's guard bit
+    guard_rule: Mapping[int, int] = field(default_factory=dict)  # guard bit position → rule index
+    term_rules: tuple[tuple[int, ...], ...] = ()  # term id → rules without sets that use it
     always: tuple[int, ...] = ()  # rules evaluated for every article
-    memo: dict[str, Candidates] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rules)
-
-    def candidates(self, token: str) -> Candidates:
-        """Every term whose first token accepts one of ``token``'s readings (memoised)."""
-        found = self.memo.get(token)
-        if found is not None:
-            return found
-        out: list[tuple[int, tuple[_Tok, ...]]] = []
-        seen: set[int] = set()
-        for reading in readings(token):
-            for cand in self.exact.get(reading, ()):
-                if cand[0] not in seen:
-                    seen.add(cand[0])
-                    out.append(cand)
-            for length in self.prefix_lengths:
-                if length > len(reading):
-                    break
-                for cand in self.prefixes.get(reading[:length], ()):
-                    if cand[0] not in seen:
-                        seen.add(cand[0])
-                        out.append(cand)
-        result = tuple(out)
-        if len(self.memo) >= MEMO_MAX:
-            self.memo.clear()
-        self.memo[token] = result
-        return result
 
 
 # ---------------------------------------------------------------- compilation
@@ -631,12 +618,26 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
                 term_ids=term_ids,
                 all_terms=tuple(dict.fromkeys(root.all_term_ids())),
                 required=tuple(_required(root)),
-                always=not term_ids,
+                always=_holds_without_terms(root),
             )
         )
     if comp.problems:
         raise RuleError(comp.problems)
     return _index(compiled, comp.terms)
+
+
+def _holds_without_terms(node: Node) -> bool:
+    """Whether ``node`` can hold in an article that contains none of its terms (a regex, a date,
+    ``none``): such a rule is evaluated for every article."""
+    if isinstance(node, _Leaf | _Near):
+        return False
+    if not isinstance(node, _Group):
+        return True
+    if node.kind == "none":
+        return True
+    able = sum(1 for c in node.children if _holds_without_terms(c))
+    need = {"all": len(node.children), "any": 1}.get(node.kind, node.need)
+    return able >= need
 
 
 def _required(node: Node) -> list[frozenset[int]]:
@@ -657,50 +658,41 @@ def _required(node: Node) -> list[frozenset[int]]:
 
 
 def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
-    exact: dict[str, list[tuple[int, tuple[_Tok, ...]]]] = defaultdict(list)
-    prefixes: dict[str, list[tuple[int, tuple[_Tok, ...]]]] = defaultdict(list)
-    for term in terms:
-        first, rest = term.toks[0], term.toks[1:]
-        for form in first.forms:
-            (prefixes if first.prefix else exact)[form].append((term.id, rest))
     fields = [f for f in FIELDS if any(f in r.fields for r in rules)]
-    term_rules: dict[int, list[int]] = defaultdict(list)
+    term_masks = [0] * len(terms)
+    term_rules: list[list[int]] = [[] for _ in terms]
+    block_low = guards = bit = 0
+    guard_rule: dict[int, int] = {}
     for i, rule in enumerate(rules):
-        for t in rule.term_ids:
-            term_rules[t].append(i)
+        sets = list(dict.fromkeys(rule.required))
+        if not sets:
+            for t in rule.term_ids:
+                term_rules[t].append(i)
+            continue
+        block_low |= 1 << bit
+        for term_set in sets:
+            for t in term_set:
+                term_masks[t] |= 1 << bit
+            bit += 1
+        guards |= 1 << bit
+        guard_rule[bit] = i
+        bit += 1
     return RuleSet(
         rules=tuple(rules),
         terms=tuple(terms),
-        exact={k: tuple(v) for k, v in exact.items()},
-        prefixes={k: tuple(v) for k, v in prefixes.items()},
-        prefix_lengths=tuple(sorted({len(k) for k in prefixes})),
+        index=TermIndex((t.id, t.toks) for t in terms),
         fields=tuple(fields),
         by_id={r.id: r for r in rules},
-        term_rules={t: tuple(rs) for t, rs in term_rules.items()},
+        term_masks=tuple(term_masks),
+        block_low=block_low,
+        guards=guards,
+        guard_rule=guard_rule,
+        term_rules=tuple(tuple(r) for r in term_rules),
         always=tuple(i for i, r in enumerate(rules) if r.always),
     )
 
 
 # ---------------------------------------------------------------- matching
-
-Hits = dict[int, list[tuple[FieldName, int, int]]]
-
-
-def find_terms(ruleset: RuleSet, field_name: FieldName, toks: Sequence[str], hits: Hits) -> None:
-    """Record every occurrence of every term in one field's tokens."""
-    n = len(toks)
-    memo_get = ruleset.memo.get
-    for i, tok in enumerate(toks):
-        cands = memo_get(tok)
-        if cands is None:
-            cands = ruleset.candidates(tok)
-        if not cands:
-            continue
-        for term_id, rest in cands:
-            if not rest:  # a one-word term: the common case
-                hits.setdefault(term_id, []).append((field_name, i, 1))
-            elif i + len(rest) < n and all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
-                hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))
 
 
 @dataclass
@@ -708,11 +700,14 @@ class _Prepared:
     """An article read once for all rules."""
 
     article: Article
+    ruleset: RuleSet
     texts: dict[str, str]
     toks: dict[str, list[str]]
-    hits: Hits
+    found: dict[str, set[int]]  # field → ids of the terms it contains
     published: datetime | None  # None when missing or impossibly far in the future
     reference: date
+    hits: Hits = field(default_factory=dict)  # positions, found on demand (see ``locate``)
+    located: set[int] = field(default_factory=set)
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     dates: list[MentionedDate] | None = None
     _language: str | None = None
@@ -724,31 +719,50 @@ class _Prepared:
             self._language = detect_language(f"{a.title}\n{a.body[:2000] or a.summary}")
         return self._language
 
+    @property
+    def all_found(self) -> set[int]:
+        return set().union(*self.found.values())
+
+    def locate(self, terms: Iterable[int]) -> None:
+        """Find the positions of ``terms`` (those not located yet) in every field."""
+        need = set(terms) - self.located
+        if not need:
+            return
+        self.located |= need
+        for f, toks in self.toks.items():
+            wanted = need & self.found[f]
+            if wanted:
+                self.ruleset.index.locate(f, toks, wanted, self.hits)
+
 
 def prepare(
     article: Article, ruleset: RuleSet, now: datetime, toks: Mapping[str, list[str]] | None = None
 ) -> _Prepared:
-    """Read the article once for all rules: tokens (unless given), term hits, language, dates."""
+    """Read the article once for all rules: tokens (unless given), the terms in each field, the
+    publication date to judge by. Positions, language and dates are worked out when a rule needs them."""
     texts: dict[str, str] = {f: article.field_text(f) for f in ruleset.fields}
     field_toks: dict[str, list[str]] = {}
-    hits: Hits = {}
+    found: dict[str, set[int]] = {}
+    ruleset.index.begin()
     for f in ruleset.fields:
         field_toks[f] = toks[f] if toks is not None and f in toks else tokens(texts[f])
-        find_terms(ruleset, f, field_toks[f], hits)
+        found[f] = ruleset.index.find(field_toks[f])
     published = article.published
     if published is not None and published > now + FUTURE_TOLERANCE:
         published = None  # "2030" from a feed is wrong, not news from the future
     reference = (published or now).date()
-    return _Prepared(article, texts, field_toks, hits, published, reference)
+    return _Prepared(article, ruleset, texts, field_toks, found, published, reference)
 
 
 def _context(p: _Prepared, rule: CompiledRule) -> _Ctx:
     """The article's hits of this rule's terms, in this rule's fields (cost: the rule's size)."""
+    p.locate(rule.all_terms)
     hits: Hits = {}
+    every_field = rule.fields.issuperset(p.toks)
     for t in rule.all_terms:
         found = p.hits.get(t)
         if found:
-            kept = [h for h in found if h[0] in rule.fields]
+            kept = found if every_field else [h for h in found if h[0] in rule.fields]
             if kept:
                 hits[t] = kept
     ctx = _Ctx(p.article, hits, p.reference, rule.fields)
@@ -783,18 +797,11 @@ def match(
 
     ``toks`` may give the fields' tokens when the caller has them already."""
     p = prepare(article, ruleset, now, toks)
-    candidates = set(ruleset.always)
-    term_rules = ruleset.term_rules
-    for t in p.hits:
-        candidates.update(term_rules.get(t, ()))
-    found = frozenset(p.hits)
     out: list[Match] = []
-    for i in sorted(candidates):
-        rule = ruleset.rules[i]
-        if any(s.isdisjoint(found) for s in rule.required):
-            continue  # a part of the rule that needs a term has none: it cannot hold
-        if _gate(rule, p, now) is not None:
-            continue
+    candidates = [ruleset.rules[i] for i in candidate_rules(ruleset, p.all_found)]
+    candidates = [rule for rule in candidates if _gate(rule, p, now) is None]
+    p.locate(t for rule in candidates for t in rule.all_terms)  # one pass over the text for all
+    for rule in candidates:
         ctx = _context(p, rule)
         if not rule.root.holds(ctx):
             p.dates = ctx.cached_dates
@@ -807,6 +814,20 @@ def match(
     return out
 
 
+def candidate_rules(ruleset: RuleSet, found: set[int]) -> list[int]:
+    """Rules (by index, in order) that the article's term hits may satisfy: every rule whose
+    required term sets all have a hit, every rule without such sets that uses a hit term, and the
+    rules that hold without terms. The others cannot hold and are never evaluated."""
+    out: set[int] = set(ruleset.always).union(*map(ruleset.term_rules.__getitem__, found))
+    marked = reduce(or_, map(ruleset.term_masks.__getitem__, found), 0)
+    ready = (marked + ruleset.block_low) & ruleset.guards
+    while ready:
+        low = ready & -ready
+        out.add(ruleset.guard_rule[low.bit_length() - 1])
+        ready ^= low
+    return sorted(out)
+
+
 def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Match | None:
     used: set[int] = set()
     dates: list[MentionedDate] = []
@@ -814,12 +835,13 @@ def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Mat
     score = _score(rule, ruleset, ctx, used)
     if score < rule.threshold:
         return None
-    term_hits = []
-    for t in sorted(used):
-        for f, pos, length in ctx.hits[t]:
-            term_hits.append(TermHit(ruleset.terms[t].text, f, pos, _original(p, f, pos, length)))
-    term_hits.sort(key=lambda h: (FIELDS.index(h.field), h.position))
-    return Match(rule.id, score, tuple(term_hits), tuple(dates))
+    found = sorted((FIELD_ORDER[f], pos, t, length) for t in used for f, pos, length in ctx.hits[t])
+    terms = ruleset.terms
+    term_hits = tuple(
+        TermHit(terms[t].text, FIELDS[f], pos, _original(p, FIELDS[f], pos, length))
+        for f, pos, t, length in found
+    )
+    return Match(rule.id, score, term_hits, tuple(dates))
 
 
 def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> float:

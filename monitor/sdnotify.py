@@ -27,9 +27,12 @@ class Notifier:
     def notify(self, *states: str) -> None:
         if not self.address:
             return
-        # systemd gone or socket unreachable: never fatal for the daemon
+        # systemd gone, socket unreachable or its queue full: never fatal, and never a wait (the
+        # event loop calls this; a reader that stopped reading must not freeze the daemon)
         with (
-            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock,
+            socket.socket(
+                socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
+            ) as sock,
             contextlib.suppress(OSError),
         ):
             sock.sendto("\n".join(states).encode(), self.address)

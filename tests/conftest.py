@@ -92,7 +92,9 @@ ROUTES = {
     "/broken/500.xml": _status(500),
     "/broken/404.xml": _status(404),
     "/broken/429.xml": _status(429, {"Retry-After": "120"}),
-    "/broken/malformed.xml": lambda h: send(h, 200, b"<rss><channel><item><title>x</titl", "application/rss+xml"),
+    "/broken/malformed.xml": lambda h: send(
+        h, 200, b"<rss><channel><item><title>x</titl", "application/rss+xml"
+    ),
     "/broken/html.xml": lambda h: send(
         h, 200, "<!DOCTYPE html><html><body><h1>الصفحة الرئيسية</h1></body></html>".encode(), "text/html"
     ),

@@ -78,14 +78,28 @@ def test_token_spans_align_with_tokens_and_keep_original_spelling():
     assert "٢٠٢٦" in originals
 
 
-def test_fast_spans_agree_with_token_spans_on_real_text():
+def test_spans_cover_each_token_on_every_path():
+    """Each token's span, read back, holds that token: plain words (fastest path), words of
+    letters and digits or with a stray diacritic (per-word path), ligatures (slow path)."""
     from pathlib import Path
 
     from monitor.arabic import spans
 
     root = Path(__file__).resolve().parent.parent
     texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
-    texts += ["كوردستان24 وفرانس24 COVID19", "مُهِمَّةٌ ـ لـ”التحالف”", "ﻻ للحرب ﷲ"]
+    texts += [
+        "أعلنت الحكومة العراقیة، اليوم، إنھاء المُهمّة",
+        "كوردستان24 وفرانس24 COVID19",
+        "مُهِمَّةٌ ـ لـ”التحالف” ٢٠٢٦",
+        " َمهمة ـ ـ abc",
+        "ﻻ للحرب ﷲ",
+    ]
     for text in texts:
-        slow = [(s, e) for _, s, e in token_spans(text)]
-        assert spans(text, len(tokens(text))) == slow
+        toks = tokens(text)
+        found = spans(text, len(toks))
+        assert len(found) == len(toks)
+        for tok, (start, end) in zip(toks, found, strict=True):
+            assert tok in tokens(text[start:end]), (text[:40], tok, text[start:end])
+        assert [s for s, _ in found] == sorted(s for s, _ in found)
+    assert spans("كوردستان24 نيوز", 3) == [(0, 8), (8, 10), (11, 15)]  # letters and digits: apart
+    assert spans("مُهِمَّةٌ كبيرة", 2) == [(0, 9), (10, 15)]  # diacritics kept for display

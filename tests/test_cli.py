@@ -58,7 +58,9 @@ def test_match_with_an_invalid_rules_file_exits_2(tmp_path):
     bad.write_text("rules:\n  - id: Bad Id\n    any: [x]\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["match", "--rules", str(bad), str(SEEDS[0])])
     assert result.exit_code == 2
-    assert "rules[0].id: invalid rule id 'Bad Id' (use lower-case letters, digits, '-' and '_')" in result.stderr
+    assert (
+        "rules[0].id: invalid rule id 'Bad Id' (use lower-case letters, digits, '-' and '_')" in result.stderr
+    )
 
 
 def test_missing_config_directory_is_one_line_with_a_hint(tmp_path):
@@ -71,8 +73,13 @@ def test_missing_config_directory_is_one_line_with_a_hint(tmp_path):
 
 
 def test_demo_runs_offline_and_finds_all_five(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "monitor", "demo", "--no-color"], capture_output=True, text=True,
-                            timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--no-color"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("✓ coalition-mission-iraq") == 5
@@ -119,8 +126,12 @@ def test_match_json_has_mentioned_dates_fields_and_date_evidence(tmp_path):
 def test_rules_test_explains_matches_and_misses(tmp_path):
     f = tmp_path / "a.txt"
     f.write_text("عنوان\nالتحالف الدولي يواصل مهامه في العراق", encoding="utf-8")
-    frozen = str(ROOT / "tests" / "fixtures" / "config" / "rules.yaml")  # the explanation quotes its structure
-    result = CliRunner().invoke(main, ["rules", "test", "--rules", frozen, "--rule", "coalition-mission-iraq", str(f)])
+    frozen = str(
+        ROOT / "tests" / "fixtures" / "config" / "rules.yaml"
+    )  # the explanation quotes its structure
+    result = CliRunner().invoke(
+        main, ["rules", "test", "--rules", frozen, "--rule", "coalition-mission-iraq", str(f)]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{f} — عنوان"
@@ -137,7 +148,10 @@ def test_rules_test_explains_matches_and_misses(tmp_path):
     seed = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--json", str(SEEDS[3])])
     rows = [json.loads(line) for line in seed.stdout.splitlines()]
     assert {r["rule"]: r["matched"] for r in rows} == {
-        "coalition-mission-iraq": True, "hmc-talks": True, "us-withdrawal-iraq": True}
+        "coalition-mission-iraq": True,
+        "hmc-talks": True,
+        "us-withdrawal-iraq": True,
+    }
     bad = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "nope", str(f)])
     assert bad.exit_code == 2 and "no rule 'nope'" in bad.stderr
 
@@ -148,8 +162,13 @@ def test_a_corrupt_database_refuses_to_start_with_a_clear_message(tmp_path):
     cfg = write_config(tmp_path / "config", feeds=[("x", "http://127.0.0.1:9/feed.xml")], smtp_port=9)
     (cfg / "rasad.db").write_bytes(b"this is not an SQLite database, it was damaged" * 100)
     for command in ("run", "once"):
-        result = subprocess.run([sys.executable, "-m", "monitor", command, "--config", str(cfg)], capture_output=True,
-                                text=True, timeout=60, cwd=ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "monitor", command, "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
         assert result.returncode == 3  # systemd's RestartPreventExitStatus: no restart loop
         assert result.stderr.splitlines() == [
             "error: store: cannot create tables: file is not a database",

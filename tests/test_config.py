@@ -50,12 +50,16 @@ def test_invalid_duration_names_file_line_column_path_and_fix(cfg):
 
 def test_unknown_key_is_rejected_with_a_suggestion(cfg):
     edit(cfg / "rasad.yaml", "  interval: 15m", "  intervall: 15m")
-    assert problems(cfg) == ["config/rasad.yaml:12:3: poll.intervall: unknown key 'intervall' (did you mean 'interval'?)"]
+    assert problems(cfg) == [
+        "config/rasad.yaml:12:3: poll.intervall: unknown key 'intervall' (did you mean 'interval'?)"
+    ]
 
 
 def test_unknown_key_in_a_feed(cfg):
     edit(cfg / "feeds.yaml", "    tags: [syria]", "    tagz: [syria]")
-    assert problems(cfg) == ["config/feeds.yaml:10:5: feeds[1].tagz: unknown key 'tagz' (did you mean 'tags'?)"]
+    assert problems(cfg) == [
+        "config/feeds.yaml:10:5: feeds[1].tagz: unknown key 'tagz' (did you mean 'tags'?)"
+    ]
 
 
 def test_wrong_type(cfg):
@@ -67,7 +71,11 @@ def test_wrong_type(cfg):
 
 
 def test_inline_secret_is_refused(cfg):
-    edit(cfg / "rasad.yaml", "webhook_url_env: RASAD_SLACK_WEBHOOK", "webhook_url: https://hooks.slack.com/services/T/B/x")
+    edit(
+        cfg / "rasad.yaml",
+        "webhook_url_env: RASAD_SLACK_WEBHOOK",
+        "webhook_url: https://hooks.slack.com/services/T/B/x",
+    )
     assert problems(cfg) == [
         "config/rasad.yaml:44:3: channels.slack: secrets are never written in the config: "
         "use webhook_url_env or webhook_url_file"
@@ -124,9 +132,15 @@ def test_duplicate_yaml_key(cfg):
 
 def test_object_tags_are_never_constructed(cfg, tmp_path):
     marker = tmp_path / "pwned"
-    edit(cfg / "rasad.yaml", "log_level: info", f"log_level: !!python/object/apply:os.system ['touch {marker}']")
+    edit(
+        cfg / "rasad.yaml",
+        "log_level: info",
+        f"log_level: !!python/object/apply:os.system ['touch {marker}']",
+    )
     (found,) = problems(cfg)
-    assert found.startswith("config/rasad.yaml:9:1: log_level: invalid value tag:yaml.org,2002:python/object/apply:os.system")
+    assert found.startswith(
+        "config/rasad.yaml:9:1: log_level: invalid value tag:yaml.org,2002:python/object/apply:os.system"
+    )
     assert not marker.exists()
 
 
@@ -158,13 +172,19 @@ def test_rasad_yaml_is_optional(cfg):
 def test_database_defaults_to_the_state_directory(cfg):
     config = load_config(cfg)
     assert config.database_url({"STATE_DIRECTORY": "/var/lib/rasad"}) == "sqlite:////var/lib/rasad/rasad.db"
-    assert config.database_url({"XDG_STATE_HOME": "/home/a/.state"}) == "sqlite:////home/a/.state/rasad/rasad.db"
+    assert (
+        config.database_url({"XDG_STATE_HOME": "/home/a/.state"}) == "sqlite:////home/a/.state/rasad/rasad.db"
+    )
     assert config.database_url({"RASAD_DATABASE_URL": "postgresql://db/rasad"}) == "postgresql://db/rasad"
 
 
 def test_check_config_exit_codes(cfg):
     runner = CliRunner()
-    ok = runner.invoke(main, ["check-config", "--config", str(cfg)], env={"RASAD_SMTP_PASSWORD": "x", "RASAD_SLACK_WEBHOOK": "y"})
+    ok = runner.invoke(
+        main,
+        ["check-config", "--config", str(cfg)],
+        env={"RASAD_SMTP_PASSWORD": "x", "RASAD_SLACK_WEBHOOK": "y"},
+    )
     assert ok.exit_code == 0, ok.output
     assert "OK — 9 feeds, 3 rules" in ok.output
     edit(cfg / "rules.yaml", "published_within: 30d", "published_within: 3 dayz")
@@ -176,9 +196,16 @@ def test_check_config_exit_codes(cfg):
 
 
 def test_check_config_warns_about_missing_secrets(cfg):
-    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)], env={"RASAD_SMTP_PASSWORD": "", "RASAD_SLACK_WEBHOOK": ""})
+    result = CliRunner().invoke(
+        main,
+        ["check-config", "--config", str(cfg)],
+        env={"RASAD_SMTP_PASSWORD": "", "RASAD_SLACK_WEBHOOK": ""},
+    )
     assert result.exit_code == 0
-    assert "warning: channel email: SMTP password: environment variable RASAD_SMTP_PASSWORD is not set" not in result.stderr
+    assert (
+        "warning: channel email: SMTP password: environment variable RASAD_SMTP_PASSWORD is not set"
+        not in result.stderr
+    )
     assert "environment variable RASAD_SMTP_PASSWORD is not set" in result.stderr
 
 
@@ -189,18 +216,27 @@ def test_config_dir_from_environment(cfg):
 
 def test_rule_language_errors_carry_their_location(cfg):
     edit(cfg / "rules.yaml", "    published_within: 30d", "    mentions_date: {between: [2026, 2025-01]}")
-    assert problems(cfg) == ["config/rules.yaml:71:5: rules[2].mentions_date: the period 2026 … 2025-01 is empty"]
+    assert problems(cfg) == [
+        "config/rules.yaml:71:5: rules[2].mentions_date: the period 2026 … 2025-01 is empty"
+    ]
 
 
 def test_yaml_dates_in_date_conditions(cfg):
-    edit(cfg / "rules.yaml", "    published_within: 30d",
-         "    published_after: 2025-01-01\n    mentions_date: {between: [2025-09-01, 2026-12]}")
+    edit(
+        cfg / "rules.yaml",
+        "    published_within: 30d",
+        "    published_after: 2025-01-01\n    mentions_date: {between: [2025-09-01, 2026-12]}",
+    )
     rule = load_config(cfg).ruleset.by_id["us-withdrawal-iraq"]
     assert str(rule.published_after) == "2025-01-01"
 
 
 def test_routes_with_delivery_modes(cfg):
-    edit(cfg / "rules.yaml", "    channels: [slack]\n    any:", "    channels: [{channel: slack, mode: batch 15m}, email]\n    any:")
+    edit(
+        cfg / "rules.yaml",
+        "    channels: [slack]\n    any:",
+        "    channels: [{channel: slack, mode: batch 15m}, email]\n    any:",
+    )
     rule = load_config(cfg).ruleset.by_id["hmc-talks"]
     assert rule.channels == (("slack", "batch 15m"), ("email", "immediate"))
     edit(cfg / "rules.yaml", "mode: batch 15m", "mode: every now and then")

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,36 +18,59 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class NotifySocket:
-    def __init__(self, path: Path):
+    """systemd's end of the notify socket: read continuously (``reading=False``: never read)."""
+
+    def __init__(self, path: Path, reading: bool = True):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
         self.sock.settimeout(0.2)
         self.received: list[str] = []
+        self.open = True
+        if reading:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while self.open:
+            with contextlib.suppress(TimeoutError, OSError):
+                self.received.append(self.sock.recv(4096).decode())
 
     def wait_for(self, state: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(state in m for m in self.received):
                 return
-            with contextlib.suppress(TimeoutError):
-                self.received.append(self.sock.recv(4096).decode())
+            time.sleep(0.05)
         raise AssertionError(f"no {state} from the daemon; got {self.received}")
 
     def close(self):
+        self.open = False
         self.sock.close()
 
 
 @pytest.fixture
 def daemon(tmp_path, site, smtp, slack):
-    cfg = write_config(tmp_path / "config", feeds=[("موقع الاختبار", site.url("/feed.xml"))], smtp_port=smtp.port,
-                       extra_settings="poll:\n  interval: 1s\n  jitter: 0s\n")
+    cfg = write_config(
+        tmp_path / "config",
+        feeds=[("موقع الاختبار", site.url("/feed.xml"))],
+        smtp_port=smtp.port,
+        extra_settings="poll:\n  interval: 1s\n  jitter: 0s\n",
+    )
     notify = NotifySocket(tmp_path / "notify.sock")
     log = (tmp_path / "daemon.log").open("w+")
-    env = {**os.environ, "NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "500000",
-           "RASAD_TEST_SLACK_WEBHOOK": slack.url}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "20"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": str(notify.path),
+        "WATCHDOG_USEC": "500000",
+        "RASAD_TEST_SLACK_WEBHOOK": slack.url,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "20"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     yield proc, notify, cfg, log
     if proc.poll() is None:
         proc.kill()
@@ -74,11 +98,12 @@ def test_ready_watchdog_alerts_reload_and_clean_stop(daemon, smtp, slack, site):
     notify.wait_for("READY=1")
     notify.wait_for("WATCHDOG=1")
     wait_until(lambda: len(smtp.messages) == 5 and len(slack.posts) == 6)
-    assert "feed.polled feed=\"موقع الاختبار\" status=ok items=5 new=5 matched=5" in read(log)
+    assert 'feed.polled feed="موقع الاختبار" status=ok items=5 new=5 matched=5' in read(log)
 
     # a broken edit + SIGHUP: the error is logged with file:line, the last good config keeps running
-    (cfg / "rules.yaml").write_text(FIXTURE_RULES_YAML.replace("published_within: 30d", "published_within: 3 dayz"),
-                                    encoding="utf-8")
+    (cfg / "rules.yaml").write_text(
+        FIXTURE_RULES_YAML.replace("published_within: 30d", "published_within: 3 dayz"), encoding="utf-8"
+    )
     polls_before = len([r for r in site.requests if r.path == "/feed.xml"])
     proc.send_signal(signal.SIGHUP)
     wait_until(lambda: "config.kept" in read(log))
@@ -113,11 +138,18 @@ def test_truncated_rules_file_is_reported_loudly(daemon):
 def test_reload_applies_new_channel_settings_and_pending_alerts_follow(tmp_path, site, smtp, slack):
     settings = "poll:\n  interval: 1h\n  jitter: 0s\ndelivery:\n  retry_base: 1s\n  retry_max: 2s\n"
     feeds = [("موقع الاختبار", site.url("/feed.xml"))]
-    cfg = write_config(tmp_path / "config", feeds=feeds, smtp_port=9, extra_settings=settings)  # nothing listens on 9
+    cfg = write_config(
+        tmp_path / "config", feeds=feeds, smtp_port=9, extra_settings=settings
+    )  # nothing listens on 9
     log = (tmp_path / "daemon.log").open("w+")
     env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         wait_until(lambda: "alert.failed channel=email" in read(log))
         assert smtp.messages == []
@@ -136,7 +168,11 @@ def test_reload_applies_new_channel_settings_and_pending_alerts_follow(tmp_path,
 def test_sigterm_lets_an_inflight_poll_finish(tmp_path, site, smtp, slack):
     from monitor.site import send
 
-    feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes().replace(b"http://seeds.rasad.invalid", site.base.encode())
+    feed = (
+        (ROOT / "seeds" / "site" / "feed.xml")
+        .read_bytes()
+        .replace(b"http://seeds.rasad.invalid", site.base.encode())
+    )
 
     def slow_feed(h):
         time.sleep(2)
@@ -146,8 +182,13 @@ def test_sigterm_lets_an_inflight_poll_finish(tmp_path, site, smtp, slack):
     cfg = write_config(tmp_path / "config", feeds=[("بطيء", site.url("/slow-feed.xml"))], smtp_port=smtp.port)
     log = (tmp_path / "daemon.log").open("w+")
     env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         wait_until(lambda: any(r.path == "/slow-feed.xml" for r in site.requests))
         proc.send_signal(signal.SIGTERM)
@@ -158,18 +199,25 @@ def test_sigterm_lets_an_inflight_poll_finish(tmp_path, site, smtp, slack):
         log.close()
     text = (tmp_path / "daemon.log").read_text()
     assert "daemon.stopping inflight=1" in text
-    assert 'feed.polled feed=بطيء status=ok items=5 new=5 matched=5' in text
+    assert "feed.polled feed=بطيء status=ok items=5 new=5 matched=5" in text
     assert "daemon.stopped unfinished=0" in text
     assert len(smtp.messages) == 5  # what it stored before stopping, it also sent
 
 
 def test_sigterm_during_a_send_lets_it_finish_and_record_it(tmp_path, site, smtp, slack):
     smtp.delay = 2.0  # every message takes the server two seconds to accept
-    cfg = write_config(tmp_path / "config", feeds=[("موقع الاختبار", site.url("/feed.xml"))], smtp_port=smtp.port)
+    cfg = write_config(
+        tmp_path / "config", feeds=[("موقع الاختبار", site.url("/feed.xml"))], smtp_port=smtp.port
+    )
     log = (tmp_path / "daemon.log").open("w+")
     env = {**os.environ, "RASAD_TEST_SLACK_WEBHOOK": slack.url}
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "40"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--stop-timeout", "40"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         wait_until(lambda: smtp.started >= 1)  # the first email is being sent
         started = time.monotonic()
@@ -190,7 +238,28 @@ def test_sigterm_during_a_send_lets_it_finish_and_record_it(tmp_path, site, smtp
     store.close()
     assert counts["deliveries_sent"] == received + len(slack.posts)  # … and recorded
     smtp.delay = 0
-    again = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(cfg)], capture_output=True,
-                           text=True, env=env, cwd=ROOT, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor", "once", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr
     assert len(smtp.messages) == 5 and len({m["Message-ID"] for m in smtp.messages}) == 5  # no duplicate
+
+
+def test_a_notify_socket_nobody_reads_never_blocks_the_daemon(tmp_path):
+    """systemd reads its socket promptly, but when it does not (busy, hung), a full queue must cost
+    a lost notification, not a frozen event loop: found when this suite's own reader stopped reading."""
+    from monitor.sdnotify import Notifier
+
+    unread = NotifySocket(tmp_path / "notify", reading=False)
+    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "notify")})
+    start = time.monotonic()
+    for _ in range(500):  # far more than a datagram socket queues
+        notifier.notify("WATCHDOG=1")
+    assert time.monotonic() - start < 5
+    assert unread.sock.recv(4096) == b"WATCHDOG=1"  # the first ones did arrive
+    unread.close()

@@ -58,8 +58,11 @@ FORMS = [
     ("الشهر الماضي", REF, [("الشهر الماضي", "2024-08", None)]),
     ("العام المقبل", REF, [("العام المقبل", "2025", None)]),
     ("العام الماضي", REF, [("العام الماضي", "2023", None)]),
-    ("في سبتمبر 2025 وبقية القوات بحلول نهاية العام التالي", REF,
-     [("سبتمبر 2025", "2025-09", None), ("نهاية العام التالي", "2026", "end")]),
+    (
+        "في سبتمبر 2025 وبقية القوات بحلول نهاية العام التالي",
+        REF,
+        [("سبتمبر 2025", "2025-09", None), ("نهاية العام التالي", "2026", "end")],
+    ),
     ("والخميس الماضي", REF, [("الخميس الماضي", "2024-09-19", None)]),
     ("اليوم السبت", REF, [("اليوم السبت", "2024-09-21", None)]),
     ("أمس الجمعة", REF, [("أمس الجمعة", "2024-09-20", None)]),
@@ -116,7 +119,9 @@ def test_seed_dates_match_golden(regen):
         ref = date.fromisoformat(expected[path.stem]["published"])
         result[path.stem] = {
             "published": ref.isoformat(),
-            "dates": [[d.text, d.iso, d.qualifier] for d in mentioned_dates(path.read_text(encoding="utf-8"), ref)],
+            "dates": [
+                [d.text, d.iso, d.qualifier] for d in mentioned_dates(path.read_text(encoding="utf-8"), ref)
+            ],
         }
     if regen:
         golden.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -24,9 +24,26 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 def cert(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(d / "key.pem"),
+            "-out",
+            str(d / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     return d
 
@@ -41,22 +58,42 @@ def server(cert, implicit: bool):
     ctx.load_cert_chain(cert / "cert.pem", cert / "key.pem")
     box = Mailbox(port=free_port())
     # aiosmtpd does not know an implicit-TLS session is encrypted, so it is told not to insist
-    kwargs = {"ssl_context": ctx, "auth_require_tls": False} if implicit else {
-        "tls_context": ctx, "require_starttls": True, "auth_require_tls": True}
-    controller = Controller(box, hostname="127.0.0.1", port=box.port, authenticator=authenticator,
-                            auth_exclude_mechanism=["LOGIN"], **kwargs)
+    kwargs = (
+        {"ssl_context": ctx, "auth_require_tls": False}
+        if implicit
+        else {"tls_context": ctx, "require_starttls": True, "auth_require_tls": True}
+    )
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=box.port,
+        authenticator=authenticator,
+        auth_exclude_mechanism=["LOGIN"],
+        **kwargs,
+    )
     return box, controller
 
 
 def send(cert, port, security, password_env="PW", password="s3cret-pw"):
-    cfg = EmailConfig.model_validate({
-        "type": "email", "host": "127.0.0.1", "port": port, "security": security, "username": "rasad",
-        "password_env": password_env, "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "5s",
-        "ca_file": str(cert / "cert.pem"),
-    })
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": port,
+            "security": security,
+            "username": "rasad",
+            "password_env": password_env,
+            "from": "rasad@example.org",
+            "to": ["a@example.org"],
+            "timeout": "5s",
+            "ca_file": str(cert / "cert.pem"),
+        }
+    )
     channel = EmailChannel("email", cfg, secret_dir=cert, environ={"PW": password})
     art = Article("k", "https://x.example/a", "كتابات", "انسحاب التحالف الدولي", "", "نص", NOW)
-    alert = render(StoredMatch(1, "r", 1.0, (TermHit("التحالف", "title", 1, "التحالف"),), NOW, art, ()), "قاعدة")
+    alert = render(
+        StoredMatch(1, "r", 1.0, (TermHit("التحالف", "title", 1, "التحالف"),), NOW, art, ()), "قاعدة"
+    )
     asyncio.run(channel.send(alert))
 
 

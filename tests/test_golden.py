@@ -48,7 +48,9 @@ def test_no_page_chrome_in_the_body_and_every_paragraph_kept(page):
     x = extracted(page)
     assert [c for c in PAGE_CHROME if c in x.body] == []
     doc = lxml.html.fromstring(page.read_bytes())
-    paragraphs = [fold(e.text_content()) for e in doc.xpath("//div[@class='entry-content']/*[self::p or self::h2]")]
+    paragraphs = [
+        fold(e.text_content()) for e in doc.xpath("//div[@class='entry-content']/*[self::p or self::h2]")
+    ]
     assert len(paragraphs) >= 8
     body = fold(x.body)
     assert [p for p in paragraphs if p not in body] == []
@@ -59,10 +61,14 @@ def test_example_rules_on_seed_pages_match_golden(regen):
     result = {}
     for page in PAGES:
         x = extracted(page)
-        a = Article(key=page.stem, url="", source="", title=x.title, summary="", body=x.body, published=x.published)
+        a = Article(
+            key=page.stem, url="", source="", title=x.title, summary="", body=x.body, published=x.published
+        )
         result[page.stem] = {m.rule_id: m.terms for m in match(a, config.ruleset, NOW)}
     golden = GOLDEN / "matches.json"
     if regen:
-        golden.write_text(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        golden.write_text(
+            json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
     assert result == json.loads(golden.read_text(encoding="utf-8"))
     assert all("coalition-mission-iraq" in rules for rules in result.values())

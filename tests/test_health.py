@@ -28,11 +28,15 @@ def test_problem_and_cadence():
     assert cadence(hourly) == HOUR and cadence(hourly[:3]) is None
     assert problem(NOW, rules, error_count=2, last_error="x", first_seen=hourly) is None
     assert problem(NOW, rules, error_count=3, last_error="fetch: HTTP 500", first_seen=hourly) == (
-        "failed 3 times in a row: fetch: HTTP 500")
+        "failed 3 times in a row: fetch: HTTP 500"
+    )
     quiet = [t - 6 * HOUR for t in hourly]  # the newest article is 7 h old, usual gap 1 h
     assert problem(NOW, rules, error_count=0, last_error=None, first_seen=quiet) == (
-        "no new article for 7 h; it usually publishes every 60 min")
-    assert problem(NOW, rules, error_count=0, last_error=None, first_seen=quiet[:3]) is None  # too little history
+        "no new article for 7 h; it usually publishes every 60 min"
+    )
+    assert (
+        problem(NOW, rules, error_count=0, last_error=None, first_seen=quiet[:3]) is None
+    )  # too little history
 
 
 @pytest.fixture
@@ -41,8 +45,17 @@ def world(site, smtp, tmp_path):
     store.create()
     clock = Clock(NOW)
     health = HealthSettings(channel="admin", failures=3, silence_factor=6, min_silence=timedelta(hours=2))
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
-                                      "from": "rasad@example.org", "to": ["admin@example.org"], "timeout": "5s"})
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "none",
+            "from": "rasad@example.org",
+            "to": ["admin@example.org"],
+            "timeout": "5s",
+        }
+    )
     ruleset = load_config(ROOT / "config").ruleset
 
     def poll(path):
@@ -51,14 +64,28 @@ def world(site, smtp, tmp_path):
 
         async def go():
             async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+
                 async def extract(page, url):
                     return None
 
-                pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, clock, timedelta(minutes=15),
-                                    random.Random(1), health=health)
+                pipeline = Pipeline(
+                    store,
+                    fetcher,
+                    extract,
+                    10**6,
+                    10**6,
+                    clock,
+                    timedelta(minutes=15),
+                    random.Random(1),
+                    health=health,
+                )
                 report = await pipeline.poll(feed, ruleset)
-                outbox = Outbox(store, {"admin": EmailChannel("admin", cfg, secret_dir=tmp_path, environ={})},
-                                lambda r: r, clock)
+                outbox = Outbox(
+                    store,
+                    {"admin": EmailChannel("admin", cfg, secret_dir=tmp_path, environ={})},
+                    lambda r: r,
+                    clock,
+                )
                 await outbox.deliver_notices()
                 return report
 
@@ -86,9 +113,16 @@ def test_a_silent_feed_gives_one_notice_then_one_recovery(world, site, smtp):
     published = {"n": 0}
 
     def growing(h):
-        items = "".join(f"<item><title>خبر {i}</title><link>{site.base}/g/{i}</link></item>" for i in range(published["n"]))
-        send(h, 200, f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
-             "application/rss+xml")
+        items = "".join(
+            f"<item><title>خبر {i}</title><link>{site.base}/g/{i}</link></item>"
+            for i in range(published["n"])
+        )
+        send(
+            h,
+            200,
+            f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+            "application/rss+xml",
+        )
 
     site.routes["/growing.xml"] = growing
     for _ in range(6):  # one new article an hour

@@ -17,10 +17,19 @@ from monitor.site import send
 @pytest.mark.parametrize(
     ("ip", "reason"),
     [
-        ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.1.1", "private"),
-        ("172.16.0.1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-        ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"), ("::ffff:10.0.0.1", "private"),
-        ("::ffff:127.0.0.1", "loopback"), ("240.0.0.1", "reserved"), ("8.8.8.8", None),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.1", "private"),
+        ("172.16.0.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::ffff:10.0.0.1", "private"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("240.0.0.1", "reserved"),
+        ("8.8.8.8", None),
         ("2001:4860:4860::8888", None),
     ],
 )
@@ -99,9 +108,11 @@ def test_bounded_decoder_decodes_stacked_encodings_and_raw_deflate():
 
 def entity_feed() -> bytes:
     refs = "&big;" * 30_000
-    return (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * 10_000}">]><rss version="2.0"><channel>'
-            f"<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{refs}</description>"
-            "</item></channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * 10_000}">]><rss version="2.0"><channel>'
+        f"<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{refs}</description>"
+        "</item></channel></rss>"
+    ).encode()
 
 
 def test_a_feed_declaring_one_large_entity_referenced_many_times_stays_small_and_fast():

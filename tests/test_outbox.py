@@ -29,15 +29,31 @@ def store(tmp_path):
     s = Store(f"sqlite:///{tmp_path / 'x.db'}")
     s.create()
     s.sync_feeds([("كتابات", "http://x.test/feed")])
-    art = Article("k", "https://news.example/a", "كتابات", TITLE, "", "قال العراق إن التحالف الدولي سينسحب", None)
-    s.save_article("كتابات", art, [(Match("coalition", 3.0, (TermHit("العراق", "body", 1, "العراق"),)), ["email", "slack"])], NOW)
+    art = Article(
+        "k", "https://news.example/a", "كتابات", TITLE, "", "قال العراق إن التحالف الدولي سينسحب", None
+    )
+    s.save_article(
+        "كتابات",
+        art,
+        [(Match("coalition", 3.0, (TermHit("العراق", "body", 1, "العراق"),)), ["email", "slack"])],
+        NOW,
+    )
     yield s
     s.close()
 
 
 def email_channel(smtp, tmp_path, port=None):
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": port or smtp.port, "security": "none",
-                                      "from": "Rasad <rasad@example.org>", "to": ["analyst@example.org"], "timeout": "5s"})
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": port or smtp.port,
+            "security": "none",
+            "from": "Rasad <rasad@example.org>",
+            "to": ["analyst@example.org"],
+            "timeout": "5s",
+        }
+    )
     return EmailChannel("email", cfg, secret_dir=tmp_path, environ={})
 
 
@@ -47,7 +63,9 @@ def slack_channel(slack, tmp_path):
 
 
 def outbox(store, channels, clock):
-    return Outbox(store, {c.name: c for c in channels}, lambda r: "نهاية المهمة", clock, RetryPolicy(), random.Random(1))
+    return Outbox(
+        store, {c.name: c for c in channels}, lambda r: "نهاية المهمة", clock, RetryPolicy(), random.Random(1)
+    )
 
 
 def run(ob):
@@ -72,7 +90,9 @@ def test_email_and_slack_arrive_once_with_the_arabic_title(store, smtp, slack, t
     (post,) = slack.posts
     assert TITLE in str(post["blocks"])
     clock.now += timedelta(days=1)
-    assert run(outbox(store, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], clock)).sent == 0
+    assert (
+        run(outbox(store, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], clock)).sent == 0
+    )
     assert len(smtp.messages) == 1 and len(slack.posts) == 1
 
 
@@ -83,7 +103,11 @@ def test_smtp_greylisting_is_retried_with_backoff(store, smtp, tmp_path):
     stats = run(ob)
     assert (stats.sent, stats.retrying) == (0, 1)
     (d,) = [d for d in store.deliveries() if d.channel == "email"]
-    assert d.status == "pending" and d.last_error.startswith("alert: email: SMTP 127.0.0.1:") and "451" in d.last_error
+    assert (
+        d.status == "pending"
+        and d.last_error.startswith("alert: email: SMTP 127.0.0.1:")
+        and "451" in d.last_error
+    )
     assert NOW + timedelta(seconds=24) <= d.next_attempt_at <= NOW + timedelta(seconds=36)  # 30 s ± jitter
     assert run(outbox(store, [email_channel(smtp, tmp_path)], clock)).sent == 0  # not due yet
     clock.now = d.next_attempt_at
@@ -172,12 +196,27 @@ def test_a_server_that_never_answers_is_cut_by_the_timeout(store, tmp_path):
 
     silent = Silent()
     try:
-        cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": silent.port, "security": "none",
-                                          "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "1s"})
+        cfg = EmailConfig.model_validate(
+            {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": silent.port,
+                "security": "none",
+                "from": "rasad@example.org",
+                "to": ["a@example.org"],
+                "timeout": "1s",
+            }
+        )
         slack_cfg = SlackConfig.model_validate({"type": "slack", "webhook_url_env": "HOOK", "timeout": "1s"})
-        channels = [EmailChannel("email", cfg, secret_dir=tmp_path, environ={}),
-                    SlackChannel("slack", slack_cfg, secret_dir=tmp_path,
-                                 environ={"HOOK": f"http://127.0.0.1:{silent.port}/hook"})]
+        channels = [
+            EmailChannel("email", cfg, secret_dir=tmp_path, environ={}),
+            SlackChannel(
+                "slack",
+                slack_cfg,
+                secret_dir=tmp_path,
+                environ={"HOOK": f"http://127.0.0.1:{silent.port}/hook"},
+            ),
+        ]
         start = time.monotonic()
         stats = run(outbox(store, channels, Clock(NOW)))
         assert time.monotonic() - start < 5  # both cut at about a second, concurrently
@@ -195,7 +234,12 @@ def test_hostile_titles_are_neutralised_and_still_delivered(tmp_path, smtp, slac
     s.sync_feeds([("كتابات", "http://x.test/feed")])
     title = "عاجل\r\nBcc: victim@example.org\u202e <!channel> <@U1> & انسحاب"
     art = Article("h", "https://news.example/h", "كتابات", title, "", "التحالف في العراق", None)
-    s.save_article("كتابات", art, [(Match("coalition", 1.0, (TermHit("العراق", "body", 2, "العراق"),)), ["email", "slack"])], NOW)
+    s.save_article(
+        "كتابات",
+        art,
+        [(Match("coalition", 1.0, (TermHit("العراق", "body", 2, "العراق"),)), ["email", "slack"])],
+        NOW,
+    )
     stats = run(outbox(s, [email_channel(smtp, tmp_path), slack_channel(slack, tmp_path)], Clock(NOW)))
     assert stats.sent == 2
     (msg,) = smtp.messages

@@ -38,6 +38,9 @@ def test_quiet_hours_across_midnight():
     assert quiet_until(quiet, NOW, BAGHDAD) is None
     early = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 05:00 in Baghdad
     assert quiet_until(quiet, early, BAGHDAD) == early + timedelta(hours=2)
-    assert quiet_until(parse_quiet("13:00-14:00"), datetime(2026, 11, 22, 10, 30, tzinfo=UTC), BAGHDAD) is not None
+    assert (
+        quiet_until(parse_quiet("13:00-14:00"), datetime(2026, 11, 22, 10, 30, tzinfo=UTC), BAGHDAD)
+        is not None
+    )
     with pytest.raises(ValueError, match="invalid quiet hours"):
         parse_quiet("late")

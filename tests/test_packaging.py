@@ -23,8 +23,18 @@ def test_unit_has_notify_watchdog_state_config_secrets_and_sandboxing():
     u = unit()
     assert u["Type"] == ["notify"]
     assert u["Restart"] == ["on-failure"]
-    for key in ("WatchdogSec", "StateDirectory", "ConfigurationDirectory", "EnvironmentFile", "ProtectSystem",
-                "ProtectHome", "PrivateTmp", "NoNewPrivileges", "RestrictAddressFamilies", "SystemCallFilter"):
+    for key in (
+        "WatchdogSec",
+        "StateDirectory",
+        "ConfigurationDirectory",
+        "EnvironmentFile",
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateTmp",
+        "NoNewPrivileges",
+        "RestrictAddressFamilies",
+        "SystemCallFilter",
+    ):
         assert key in u, key
     assert u["ProtectSystem"] == ["strict"]
     assert "@system-service" in u["SystemCallFilter"]
@@ -60,17 +70,25 @@ def test_readme_cli_reference_covers_every_command():
 
 
 def test_python_dash_m_monitor_is_the_cli():
-    out = subprocess.run([sys.executable, "-m", "monitor", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     assert "Rasad watches Arabic news feeds" in out.stdout
 
 
 def test_lint_and_types_are_clean():
     """ruff and mypy run with the tests, so one command runs every check."""
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=ROOT)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=ROOT
+    )
     assert ruff.returncode == 0, ruff.stdout
-    fmt = subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "monitor", "alerts"], capture_output=True,
-                         text=True, cwd=ROOT)
+    fmt = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "monitor", "alerts"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert fmt.returncode == 0, fmt.stdout
     mypy = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT)
     assert mypy.returncode == 0, mypy.stdout
@@ -85,5 +103,7 @@ def test_systemd_accepts_the_unit(tmp_path):
         pytest.skip("systemd-analyze is not installed")
     text = (ROOT / "systemd" / "rasad.service").read_text().replace("/opt/rasad/bin/rasad", "/bin/true")
     (tmp_path / "rasad.service").write_text(text)
-    out = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "rasad.service")], capture_output=True, text=True)
+    out = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "rasad.service")], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr

@@ -52,7 +52,9 @@ def test_keys_are_stable_and_site_qualified():
     b = parse_feed(RSS.format(guid="7").encode(), url="https://other.example/feed")[0]
     assert a.key == "news.example:7"  # a bare GUID is unique only within its site
     assert b.key == "other.example:7"
-    url_guid = parse_feed(RSS.format(guid="https://News.Example/a/1?utm_medium=x").encode(), url="https://news.example/f")[0]
+    url_guid = parse_feed(
+        RSS.format(guid="https://News.Example/a/1?utm_medium=x").encode(), url="https://news.example/f"
+    )[0]
     assert url_guid.key == "https://news.example/a/1"
 
 
@@ -64,12 +66,16 @@ def test_key_falls_back_to_the_canonical_link():
 
 def test_windows_1256_charset_from_the_http_header():
     body = RSS.format(guid="1").replace('encoding="UTF-8"', "").encode("cp1256")
-    (item,) = parse_feed(body, url="https://old.example/f", headers={"Content-Type": "text/xml; charset=windows-1256"})
+    (item,) = parse_feed(
+        body, url="https://old.example/f", headers={"Content-Type": "text/xml; charset=windows-1256"}
+    )
     assert item.title == "انسحاب & انتقال"
 
 
 def test_html_page_is_an_error_not_an_empty_feed():
-    page = "<!DOCTYPE html><html><head><title>الرئيسية</title></head><body><p>مرحبا</p></body></html>".encode()
+    page = (
+        "<!DOCTYPE html><html><head><title>الرئيسية</title></head><body><p>مرحبا</p></body></html>".encode()
+    )
     with pytest.raises(ParseError, match="not a feed: the server sent an HTML page"):
         parse_feed(page, url="https://news.example/", headers={"content-type": "text/html"})
 
@@ -80,7 +86,10 @@ def test_malformed_xml_is_a_clear_error():
 
 
 def test_empty_but_valid_feed_is_fine():
-    assert parse_feed(b'<rss version="2.0"><channel><title>t</title></channel></rss>', url="https://x.example/f") == []
+    assert (
+        parse_feed(b'<rss version="2.0"><channel><title>t</title></channel></rss>', url="https://x.example/f")
+        == []
+    )
 
 
 def test_feed_bytes_are_never_read_as_a_path_or_url(tmp_path):
@@ -93,8 +102,11 @@ def test_feed_bytes_are_never_read_as_a_path_or_url(tmp_path):
 
 
 def test_entity_declarations_are_removed_before_parsing():
-    lol = '<!ENTITY a "' + "x" * 1000 + '">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    lol = (
+        '<!ENTITY a "'
+        + "x" * 1000
+        + '">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
     )
     feed = f"""<?xml version="1.0"?><!DOCTYPE rss [{lol}]>
 <rss version="2.0"><channel><title>t</title><item><title>&i;</title><link>https://x.example/1</link></item></channel></rss>"""

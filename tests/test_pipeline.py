@@ -29,8 +29,11 @@ ARABIC_PAGE = """<html lang="ar"><head><meta property="article:published_time" c
 def feed_xml(base: str) -> bytes:
     items = [
         ("صفحة عادية بلا تاريخ في الخلاصة", "/page.html", ""),
-        ("انسحاب التحالف الدولي من العراق: صفحة معطوبة", "/pathological.html",
-         "<pubDate>Sun, 07 Sep 2025 08:00:00 GMT</pubDate>"),
+        (
+            "انسحاب التحالف الدولي من العراق: صفحة معطوبة",
+            "/pathological.html",
+            "<pubDate>Sun, 07 Sep 2025 08:00:00 GMT</pubDate>",
+        ),
         ("ملف PDF عن انسحاب التحالف الدولي من العراق", "/report.pdf", ""),
     ]
     body = "".join(
@@ -43,7 +46,9 @@ def feed_xml(base: str) -> bytes:
 
 @pytest.fixture
 def routes(site):
-    pathological = ("<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 50_000 + "</p></article></body></html>").encode()
+    pathological = (
+        "<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 50_000 + "</p></article></body></html>"
+    ).encode()
     site.routes["/pipeline.xml"] = lambda h: send(h, 200, feed_xml(site.base), "application/rss+xml")
     site.routes["/page.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html; charset=utf-8")
     site.routes["/pathological.html"] = lambda h: send(h, 200, pathological, "text/html")
@@ -61,6 +66,7 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
     async def go():
         pool = ProcessPool(2, deadline=1.0)
         async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+
             async def extract(page, url):
                 return await pool.run(extract_page, page, url)
 
@@ -95,11 +101,20 @@ def test_a_refused_article_link_is_logged_and_the_cycle_goes_on(site, tmp_path, 
     items = "".join(
         f"<item><title>انسحاب التحالف الدولي من العراق {i}</title><link>{link}</link>"
         f"<description>ملخص: انتهاء مهمة التحالف الدولي في العراق</description></item>"
-        for i, link in enumerate([f"http://127.0.0.2:{port}/secret", "http://169.254.169.254/latest/meta-data",
-                                  site.url("/page.html")])
+        for i, link in enumerate(
+            [
+                f"http://127.0.0.2:{port}/secret",
+                "http://169.254.169.254/latest/meta-data",
+                site.url("/page.html"),
+            ]
+        )
     )
     site.routes["/mixed.xml"] = lambda h: send(
-        h, 200, f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(), "application/rss+xml")
+        h,
+        200,
+        f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+        "application/rss+xml",
+    )
     site.routes["/page.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html; charset=utf-8")
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     store.create()
@@ -110,12 +125,14 @@ def test_a_refused_article_link_is_logged_and_the_cycle_goes_on(site, tmp_path, 
     async def go():
         pool = ProcessPool(1, deadline=10)
         async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.1/32"])) as fetcher:
+
             async def extract(page, url):
                 return await pool.run(extract_page, page, url)
 
             try:
                 return await Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW).poll(
-                    feed, load_config(ROOT / "config").ruleset)
+                    feed, load_config(ROOT / "config").ruleset
+                )
             finally:
                 pool.close()
 
@@ -132,7 +149,11 @@ def test_a_slow_host_never_delays_the_others(site, tmp_path):
     import threading
 
     release = threading.Event()
-    feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes().replace(b"http://seeds.rasad.invalid", site.base.encode())
+    feed = (
+        (ROOT / "seeds" / "site" / "feed.xml")
+        .read_bytes()
+        .replace(b"http://seeds.rasad.invalid", site.base.encode())
+    )
 
     def stuck(h):
         release.wait(20)
@@ -141,14 +162,19 @@ def test_a_slow_host_never_delays_the_others(site, tmp_path):
     site.routes["/stuck.xml"] = stuck
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     store.create()
-    slow = FeedConfig(name="slow", url=site.url("/stuck.xml").replace("127.0.0.1", "localhost"))  # another host
+    slow = FeedConfig(
+        name="slow", url=site.url("/stuck.xml").replace("127.0.0.1", "localhost")
+    )  # another host
     fast = FeedConfig(name="fast", url=site.url("/feed.xml"))
     store.sync_feeds([(f.name, f.url) for f in (slow, fast)])
     finished: dict[str, float] = {}
 
     async def go():
         pool = ProcessPool(2, deadline=10)
-        async with Fetcher(Limits(timeout=15, per_host=1), policy=AddressPolicy(["127.0.0.0/8", "::1"])) as fetcher:
+        async with Fetcher(
+            Limits(timeout=15, per_host=1), policy=AddressPolicy(["127.0.0.0/8", "::1"])
+        ) as fetcher:
+
             async def extract(page, url):
                 return await pool.run(extract_page, page, url)
 

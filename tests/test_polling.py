@@ -21,7 +21,9 @@ HOUR = timedelta(hours=1)
 
 def test_backoff_grows_with_jitter_and_is_capped_at_a_day():
     rng = random.Random(3)
-    delays = [next_poll(NOW, timedelta(minutes=15), failed=True, error_count=n, rng=rng) - NOW for n in range(1, 12)]
+    delays = [
+        next_poll(NOW, timedelta(minutes=15), failed=True, error_count=n, rng=rng) - NOW for n in range(1, 12)
+    ]
     assert delays[0] <= timedelta(minutes=18) and delays[3] >= timedelta(minutes=90)
     assert all(d <= MAX_DELAY * 1.2 for d in delays) and delays[-1] >= MAX_DELAY * 0.8
 
@@ -36,7 +38,12 @@ def test_retry_after_and_max_age_are_honoured():
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("max-age=600", 600), ("public, s-maxage=60, max-age=300", 300), ("no-cache, max-age=600", None), (None, None)],
+    [
+        ("max-age=600", 600),
+        ("public, s-maxage=60, max-age=300", 300),
+        ("no-cache, max-age=600", None),
+        (None, None),
+    ],
 )
 def test_max_age(header, expected):
     assert max_age(header) == expected
@@ -54,10 +61,13 @@ def poll_once(store, site_url, clock, path):
 
     async def go():
         async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+
             async def extract(page, url):
                 return None  # pages fall back to the feed's text: not what these tests are about
 
-            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, clock, timedelta(minutes=15), random.Random(1))
+            pipeline = Pipeline(
+                store, fetcher, extract, 10**6, 10**6, clock, timedelta(minutes=15), random.Random(1)
+            )
             return await pipeline.poll(feed, load_config(ROOT / "config").ruleset)
 
     return asyncio.run(go())
@@ -96,7 +106,9 @@ def test_a_feed_that_answers_304_forever_is_caught_by_a_forced_full_fetch(site, 
     def lying(h):
         items = "".join(
             f"<item><title>خبر {i}</title><link>{site.base}/lying/{i}</link><description>انسحاب قوات التحالف الدولي "
-            f"من العراق</description></item>" for i in range(versions["n"]))
+            f"من العراق</description></item>"
+            for i in range(versions["n"])
+        )
         body = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
         if h.headers.get("If-None-Match") == '"always-the-same"':
             h.send_response(304)
@@ -121,6 +133,8 @@ def test_a_feed_that_answers_304_forever_is_caught_by_a_forced_full_fetch(site, 
 
 def test_cache_control_max_age_pushes_the_next_poll(site, store):
     feed = (ROOT / "seeds" / "site" / "feed.xml").read_bytes()
-    site.routes["/cached.xml"] = lambda h: send(h, 200, feed, "application/rss+xml", {"Cache-Control": "max-age=7200"})
+    site.routes["/cached.xml"] = lambda h: send(
+        h, 200, feed, "application/rss+xml", {"Cache-Control": "max-age=7200"}
+    )
     report = poll_once(store, site.base, Clock(NOW), "/cached.xml")
     assert report.status == "ok" and report.next_poll == NOW + 2 * HOUR

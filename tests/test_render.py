@@ -13,9 +13,18 @@ from monitor.store import StoredMatch
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
-def stored(title: str = "انسحاب التحالف الدولي من العراق", body: str = "أعلن العراق انسحاب التحالف الدولي") -> StoredMatch:
-    art = Article(key="k", url="https://news.example/a?x=1&y=2", source="كتابات", title=title, summary="",
-                  body=body, published=datetime(2024, 9, 21, 14, 13, tzinfo=UTC))
+def stored(
+    title: str = "انسحاب التحالف الدولي من العراق", body: str = "أعلن العراق انسحاب التحالف الدولي"
+) -> StoredMatch:
+    art = Article(
+        key="k",
+        url="https://news.example/a?x=1&y=2",
+        source="كتابات",
+        title=title,
+        summary="",
+        body=body,
+        published=datetime(2024, 9, 21, 14, 13, tzinfo=UTC),
+    )
     hits = (TermHit("التحالف الدولي", "body", 3, "التحالف الدولي"), TermHit("العراق", "body", 1, "العراق"))
     return StoredMatch(7, "coalition", 5.0, hits, NOW, art, ())
 
@@ -53,7 +62,9 @@ def test_plain_text_has_title_link_terms_and_highlighted_snippet():
 
 
 def test_email_is_multipart_with_a_stable_message_id(tmp_path: Path):
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "from": "Rasad <rasad@example.org>", "to": ["a@example.org"]})
+    cfg = EmailConfig.model_validate(
+        {"type": "email", "host": "127.0.0.1", "from": "Rasad <rasad@example.org>", "to": ["a@example.org"]}
+    )
     channel = EmailChannel("email", cfg, secret_dir=tmp_path, environ={})
     alert = render(stored(), "قاعدة")
     msg = channel.message(alert)
@@ -64,4 +75,6 @@ def test_email_is_multipart_with_a_stable_message_id(tmp_path: Path):
     assert msg["Message-ID"] == "<rasad.m7.email@example.org>"
     assert channel.message(alert)["Message-ID"] == msg["Message-ID"]  # a resend is recognisable
     long = render(stored(title="انسحاب التحالف الدولي من العراق بحلول أيلول ٢٠٢٦ " * 3), "قاعدة")
-    assert message_from_bytes(channel.message(long).as_bytes(), policy=policy.default)["Subject"] == long.subject
+    assert (
+        message_from_bytes(channel.message(long).as_bytes(), policy=policy.default)["Subject"] == long.subject
+    )

@@ -26,21 +26,49 @@ def world(tmp_path, smtp):
     store.create()
     store.sync_feeds([("كتابات", "http://x.test/feed")])
     clock = Clock(NOW)
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
-                                      "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "5s"})
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "none",
+            "from": "rasad@example.org",
+            "to": ["a@example.org"],
+            "timeout": "5s",
+        }
+    )
 
     def add(n: int, mode: str = "immediate"):
         for i in range(n):
             key = uuid.uuid4().hex
-            art = Article(key, f"https://news.example/{i}", "كتابات", f"خبر رقم {i} عن انسحاب التحالف", "", "العراق", None)
+            art = Article(
+                key,
+                f"https://news.example/{i}",
+                "كتابات",
+                f"خبر رقم {i} عن انسحاب التحالف",
+                "",
+                "العراق",
+                None,
+            )
             due = first_due(parse_mode(mode), clock.now, BAGHDAD)
-            store.save_article("كتابات", art, [(Match("r", 1.0, (TermHit("العراق", "body", 0, "العراق"),)),
-                                               [("email", mode, due)])], clock.now)
+            store.save_article(
+                "كتابات",
+                art,
+                [(Match("r", 1.0, (TermHit("العراق", "body", 0, "العراق"),)), [("email", mode, due)])],
+                clock.now,
+            )
 
     def deliver(quiet=None, limit=None):
         ch = EmailChannel("email", cfg, secret_dir=tmp_path, environ={})
-        ob = Outbox(store, {"email": ch}, lambda r: "قاعدة", clock, rng=random.Random(1),
-                    pacing={"email": (parse_quiet(quiet) if quiet else None, limit)}, tz=BAGHDAD)
+        ob = Outbox(
+            store,
+            {"email": ch},
+            lambda r: "قاعدة",
+            clock,
+            rng=random.Random(1),
+            pacing={"email": (parse_quiet(quiet) if quiet else None, limit)},
+            tz=BAGHDAD,
+        )
         return asyncio.run(ob.deliver_due())
 
     yield add, deliver, clock, store

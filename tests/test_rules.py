@@ -15,12 +15,21 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def art(body: str, title: str = "", published: datetime | None = None, summary: str = "") -> Article:
-    return Article(key="k", url="http://example.test/a", source="test", title=title, summary=summary,
-                   body=body, published=published)
+    return Article(
+        key="k",
+        url="http://example.test/a",
+        source="test",
+        title=title,
+        summary=summary,
+        body=body,
+        published=published,
+    )
 
 
 def rules(*specs: dict, aliases: dict | None = None):
-    return compile_rules([RuleConfig.model_validate({"id": f"r{i}", **s}) for i, s in enumerate(specs)], aliases or {})
+    return compile_rules(
+        [RuleConfig.model_validate({"id": f"r{i}", **s}) for i, s in enumerate(specs)], aliases or {}
+    )
 
 
 def matched(text: str, **spec) -> bool:
@@ -53,7 +62,11 @@ def test_seed_003_persian_letters_match_a_rule_written_in_arabic_letters():
         ("انهاء", "إنهاء المهمة", True),
         ("مسؤول", "قال مسئول عراقي", True),
         ("وزير", "قال الوزير", True),
-        ("زير", "قال وزير الدفاع", True),  # text-side clitics: وزير can be read و + زير; a rule for زير is rare
+        (
+            "زير",
+            "قال وزير الدفاع",
+            True,
+        ),  # text-side clitics: وزير can be read و + زير; a rule for زير is rare
         ("مهمة", "المهمات القتالية", False),  # no stemming of rule terms
         ("انسحاب*", "انسحابها من العراق", True),
         ("انسحاب*", "والانسحابات المتتالية", True),
@@ -98,7 +111,9 @@ def test_published_within():
 
 
 def test_explanation_lists_terms_fields_positions_and_original_text():
-    (m,) = match(art("قال المسؤول إن انسحابَ القوات سيتم", title="العراق"), rules({"all": ["العراق", "انسحاب*"]}), NOW)
+    (m,) = match(
+        art("قال المسؤول إن انسحابَ القوات سيتم", title="العراق"), rules({"all": ["العراق", "انسحاب*"]}), NOW
+    )
     assert m.terms == ["العراق", "انسحاب*"]
     assert [(h.field, h.position, h.text) for h in m.hits] == [("title", 0, "العراق"), ("body", 3, "انسحابَ")]
     assert m.score == 4.0  # title weight 3 + body weight 1
@@ -116,16 +131,24 @@ def test_threshold():
         ({"any": ["@nope"]}, "unknown alias '@nope' (known: none defined)"),
         ({"any": ["***"]}, "term '***' has no letters or digits"),
         ({"any": ["ا*"]}, "term 'ا*': 'ا*' needs at least 2 letters before '*'"),
-        ({"any": [{"all": ["a"], "any": ["b"]}]},
-         "a condition group needs exactly one of all, any, none, at_least, near, regex, mentions_date"),
+        (
+            {"any": [{"all": ["a"], "any": ["b"]}]},
+            "a condition group needs exactly one of all, any, none, at_least, near, regex, mentions_date",
+        ),
         ({"any": [{"at_least": 3, "of": ["a", "b"]}]}, "at_least 3 of only 2 conditions can never hold"),
         ({"any": [{"at_least": 0, "of": ["a", "b"]}]}, "at_least needs a whole number ≥ 1, not 0"),
         ({"any": [{"near": ["a"]}]}, "'near' needs a list of at least two terms"),
         ({"any": [{"near": ["aa", "bb"], "within": 0}]}, "within needs a whole number of tokens ≥ 1, not 0"),
-        ({"any": [{"regex": "(a+)+$"}]}, "regex '(a+)+$' nests quantifiers (catastrophic backtracking); simplify it"),
+        (
+            {"any": [{"regex": "(a+)+$"}]},
+            "regex '(a+)+$' nests quantifiers (catastrophic backtracking); simplify it",
+        ),
         ({"any": [{"regex": "([a-z"}]}, "invalid regex '([a-z': unterminated character set at position 1"),
         ({"any": [{"mentions_date": {"between": ["2026", "2025"]}}]}, "the period 2026 … 2025 is empty"),
-        ({"any": [{"mentions_date": {"after": "next year"}}]}, "invalid date 'next year' (use YYYY, YYYY-MM or YYYY-MM-DD)"),
+        (
+            {"any": [{"mentions_date": {"after": "next year"}}]},
+            "invalid date 'next year' (use YYYY, YYYY-MM or YYYY-MM-DD)",
+        ),
         ({"any": [{"term": "x", "weight": -1}]}, "weight must be a positive number, not -1"),
         ({"any": [{"all": ["aa"], "within": 3}]}, "'within' does not go with 'all'"),
         ({"any": [{"any": []}]}, "'any' needs a non-empty list"),
@@ -196,7 +219,11 @@ def test_near_within_tokens_and_same_sentence():
     same = rules({"any": [{"near": ["انسحاب*", "واشنطن"], "within": 8, "same_sentence": True}]})
     assert match(art("أعلنت واشنطن انسحاب قواتها."), same, NOW)
     assert not match(art("وصل الوفد إلى واشنطن. ثم أعلن انسحاب قواته."), same, NOW)
-    assert match(art("وصل الوفد إلى واشنطن. ثم أعلن انسحاب قواته."), rules({"any": [{"near": ["انسحاب*", "واشنطن"], "within": 8}]}), NOW)
+    assert match(
+        art("وصل الوفد إلى واشنطن. ثم أعلن انسحاب قواته."),
+        rules({"any": [{"near": ["انسحاب*", "واشنطن"], "within": 8}]}),
+        NOW,
+    )
 
 
 def test_regex_on_normalised_text():
@@ -206,8 +233,18 @@ def test_regex_on_normalised_text():
     assert not match(art("قاعدة بحرية"), rs, NOW)
 
 
+def test_a_rule_that_can_hold_without_any_term_is_always_evaluated():
+    either = rules({"any": [{"regex": r"\bhmc\b"}, "اللجنة العسكرية العليا"]})
+    assert match(art("اجتماع HMC في بغداد"), either, NOW)  # no term of the rule in the text
+    only_none = rules({"all": [{"none": ["التحالف العربي"]}]})
+    assert match(art("خبر عن الطقس"), only_none, NOW)
+    assert not match(art("بيان التحالف العربي"), only_none, NOW)
+
+
 def test_term_and_field_weights_and_threshold():
-    rs = rules({"any": [{"term": "انسحاب*", "weight": 2}, "العراق"], "field_weights": {"title": 5}, "threshold": 6})
+    rs = rules(
+        {"any": [{"term": "انسحاب*", "weight": 2}, "العراق"], "field_weights": {"title": 5}, "threshold": 6}
+    )
     (m,) = match(art("انسحاب من العراق", title="العراق"), rs, NOW)
     assert m.score == 2 * 1 + 1 * 5
     assert not match(art("انسحاب من العراق"), rs, NOW)  # 2 + 1 < 6
@@ -225,13 +262,17 @@ def test_published_after_before_and_future_dates():
 
 def test_mentions_date_condition_records_the_dates():
     rs = rules({"all": ["انسحاب*"], "mentions_date": {"between": ["2025-09", "2026-12"]}})
-    (m,) = match(art("خطة انسحاب تنتهي في أيلول/سبتمبر 2026", published=datetime(2024, 9, 24, tzinfo=UTC)), rs, NOW)
+    (m,) = match(
+        art("خطة انسحاب تنتهي في أيلول/سبتمبر 2026", published=datetime(2024, 9, 24, tzinfo=UTC)), rs, NOW
+    )
     assert [(d.text, d.iso) for d in m.dates] == [("أيلول/سبتمبر 2026", "2026-09")]
     assert not match(art("خطة انسحاب تنتهي في أيلول/سبتمبر 2024"), rs, NOW)
     assert not match(art("خطة انسحاب بلا موعد"), rs, NOW)
     relative = rules({"any": [{"mentions_date": {"after": "2026"}}]})
     assert match(art("تنتهي المهمة العام المقبل", published=datetime(2025, 9, 7, tzinfo=UTC)), relative, NOW)
-    assert not match(art("انتهت المهمة العام الماضي", published=datetime(2025, 9, 7, tzinfo=UTC)), relative, NOW)
+    assert not match(
+        art("انتهت المهمة العام الماضي", published=datetime(2025, 9, 7, tzinfo=UTC)), relative, NOW
+    )
 
 
 PERSIAN = "نیروهای ائتلاف بین‌المللی به رهبری آمریکا تا پایان سال ۲۰۲۶ از عراق خارج می‌شوند و این تصمیم پس از گفتگوها گرفته شد"
@@ -249,8 +290,11 @@ def test_language_guard_skips_persian_and_kurdish_unless_the_rule_allows_them():
 
 def test_explain_says_what_held_failed_and_the_nearest_miss():
     rs = rules(
-        {"id": "x", "all": ["التحالف الدولي", {"any": ["العراق", "بغداد"]}, {"any": ["انسحاب*", "إنهاء*"]}],
-         "none": ["اليمن"]},
+        {
+            "id": "x",
+            "all": ["التحالف الدولي", {"any": ["العراق", "بغداد"]}, {"any": ["انسحاب*", "إنهاء*"]}],
+            "none": ["اليمن"],
+        },
     )
     (e,) = explain(art("التحالف الدولي يواصل عملياته في العراق"), rs, NOW)
     assert not e.matched
@@ -264,3 +308,66 @@ def test_explain_says_what_held_failed_and_the_nearest_miss():
     assert excluded.nearest_miss == "none: excluded by اليمن"
     (persian,) = explain(art(PERSIAN), rs, NOW)
     assert persian.reason == "language fa not in [ar]"
+
+
+def _random_rules(count: int, vocab: list[str], seed: int) -> list[RuleConfig]:
+    """Rules of every shape the selection shortcuts must respect: nested groups, at_least, near,
+    phrases of two and three words, prefixes, none, regex, and terms with clitic-bearing forms."""
+    import random
+
+    rng = random.Random(seed)
+
+    def term() -> str:
+        words = " ".join(rng.choice(vocab) for _ in range(rng.choice((1, 1, 1, 2, 3))))
+        return words[:5] + "*" if " " not in words and rng.random() < 0.1 else words
+
+    def cond(depth: int) -> object:
+        roll = rng.random()
+        if depth > 1 or roll < 0.5:
+            return term()
+        if roll < 0.65:
+            return {"any": [cond(depth + 1) for _ in range(rng.randint(1, 3))]}
+        if roll < 0.75:
+            return {"all": [cond(depth + 1) for _ in range(rng.randint(1, 3))]}
+        if roll < 0.85:
+            return {"at_least": 2, "of": [term() for _ in range(3)]}
+        if roll < 0.95:
+            return {"near": [term(), term()], "within": 8}
+        return {"regex": rng.choice(vocab)}
+
+    rules = []
+    for i in range(count):
+        spec: dict[str, object] = {"id": f"r{i}", "languages": "any"}
+        spec[rng.choice(("all", "any"))] = [cond(0) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.3:
+            spec["none"] = [term()]
+        rules.append(RuleConfig.model_validate(spec))
+    return rules
+
+
+@pytest.mark.parametrize("memo_max", [500_000, 7])
+def test_rule_selection_shortcuts_agree_with_evaluating_every_rule(monkeypatch, memo_max):
+    """match() evaluates only the rules whose required terms occur and finds positions lazily;
+    explain() evaluates every rule on every term. On the seeds and the development set, with
+    600 random rules (and a tiny memo that is emptied all the time), they must agree."""
+    from ruamel.yaml import YAML
+
+    from monitor import termindex
+    from monitor.arabic import tokens
+
+    monkeypatch.setattr(termindex, "MEMO_MAX", memo_max)
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
+    devset = YAML(typ="safe").load((root / "tests" / "devset.yaml").read_text(encoding="utf-8"))
+    texts += [item["text"] for item in devset["items"]]
+    vocab = sorted({t for text in texts[:5] for t in tokens(text) if len(t) > 2})
+    ruleset = compile_rules(_random_rules(600, vocab, seed=3), {})
+    matched_somewhere = 0
+    for text in texts:
+        art = Article("x", "", "http://example.org/a", text[:80], "", text, NOW - timedelta(hours=1))
+        fast = [(m.rule_id, m.score, m.hits) for m in match(art, ruleset, NOW)]
+        reference = {e.rule_id: e for e in explain(art, ruleset, NOW) if e.matched}
+        assert sorted(r for r, _, _ in fast) == sorted(reference)
+        assert all(reference[r].score == score for r, score, _ in fast)
+        matched_somewhere += bool(fast)
+    assert matched_somewhere > len(texts) // 2  # the comparison is not vacuous

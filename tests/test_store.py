@@ -13,8 +13,15 @@ NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
 def article(key: str = "k1", title: str = "انسحاب التحالف") -> Article:
-    return Article(key=key, url=f"http://x.test/{key}", source="كتابات", title=title, summary="ملخص",
-                   body="نص", published=NOW - timedelta(hours=1))
+    return Article(
+        key=key,
+        url=f"http://x.test/{key}",
+        source="كتابات",
+        title=title,
+        summary="ملخص",
+        body="نص",
+        published=NOW - timedelta(hours=1),
+    )
 
 
 def a_match(rule: str = "r1") -> Match:
@@ -31,7 +38,9 @@ def store(database_url):
 
 
 def test_article_matches_and_deliveries_are_written_together(store):
-    ids = store.save_article("كتابات", article(), [(a_match("r1"), ["email", "slack"]), (a_match("r2"), ["slack"])], NOW)
+    ids = store.save_article(
+        "كتابات", article(), [(a_match("r1"), ["email", "slack"]), (a_match("r2"), ["slack"])], NOW
+    )
     assert len(ids) == 2
     assert store.counts() == {"feeds": 1, "articles": 1, "matches": 2, "deliveries_pending": 3}
     m1, _ = store.matches()
@@ -84,7 +93,9 @@ def test_failures_retry_then_dead_letter_and_requeue(store):
 
 
 def test_poll_state_lives_on_the_feed(store):
-    store.record_poll(FeedReport("كتابات", "ok"), NOW, etag='"abc"', last_modified="Sat, 01 Jan 2022 00:00:00 GMT")
+    store.record_poll(
+        FeedReport("كتابات", "ok"), NOW, etag='"abc"', last_modified="Sat, 01 Jan 2022 00:00:00 GMT"
+    )
     assert store.feed_state("كتابات").etag == '"abc"'
     store.record_poll(FeedReport("كتابات", "error", error="fetch: HTTP 500"), NOW)
     store.record_poll(FeedReport("كتابات", "error", error="fetch: HTTP 502"), NOW)
@@ -202,7 +213,9 @@ def test_an_older_database_is_upgraded_in_place(database_url):
             "etag VARCHAR, last_modified VARCHAR, last_polled_at TIMESTAMP, last_success_at TIMESTAMP, "
             "last_status VARCHAR, last_error TEXT, error_count INTEGER NOT NULL)"
         )
-        conn.exec_driver_sql("INSERT INTO feeds (id, name, url, error_count) VALUES (1, 'كتابات', 'http://x.test/f', 2)")
+        conn.exec_driver_sql(
+            "INSERT INTO feeds (id, name, url, error_count) VALUES (1, 'كتابات', 'http://x.test/f', 2)"
+        )
     old.dispose()
     s = Store(database_url)
     s.create()

@@ -27,11 +27,21 @@ def poll_seeds(site, tmp_path, ruleset, stories):
     async def go():
         pool = ProcessPool(2, deadline=20)
         async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+
             async def extract(page, url):
                 return await pool.run(extract_page, page, url)
 
-            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, timedelta(minutes=15),
-                                random.Random(1), stories=stories)
+            pipeline = Pipeline(
+                store,
+                fetcher,
+                extract,
+                10**6,
+                10**6,
+                lambda: NOW,
+                timedelta(minutes=15),
+                random.Random(1),
+                stories=stories,
+            )
             try:
                 return await pipeline.poll(feed, ruleset)
             finally:
@@ -65,8 +75,12 @@ def test_the_window_keeps_far_apart_articles_apart():
 
 
 def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):
-    store, report = poll_seeds(site, tmp_path, load_config(ROOT / "config").ruleset,
-                               StorySettings(window=timedelta(hours=72), threshold=0.05))
+    store, report = poll_seeds(
+        site,
+        tmp_path,
+        load_config(ROOT / "config").ruleset,
+        StorySettings(window=timedelta(hours=72), threshold=0.05),
+    )
     assert report.matched == 5  # every seed still matches and is stored
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
     stories: dict[int, set[str]] = {}
@@ -83,8 +97,17 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
     from alerts.outbox import Outbox
     from monitor.config import EmailChannel as EmailConfig
 
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
-                                      "from": "rasad@example.org", "to": ["a@example.org"], "timeout": "5s"})
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "none",
+            "from": "rasad@example.org",
+            "to": ["a@example.org"],
+            "timeout": "5s",
+        }
+    )
     channels = {"email": EmailChannel("email", cfg, secret_dir=tmp_path, environ={})}
     asyncio.run(Outbox(store, channels, lambda r: r, lambda: NOW).deliver_due())
     assert len(smtp.messages) == 3
@@ -110,16 +133,24 @@ def test_grouping_quality_on_the_independent_event_set_does_not_regress():
 def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
     from monitor.config import load_rules_file
 
-    text = (ROOT / "config" / "rules.yaml").read_text(encoding="utf-8").replace(
-        "    channels: [email, slack]\n",
-        "    channels: [slack]\n    escalate: {outlets: 2, within: 48h, channel: email}\n", 1)
+    text = (
+        (ROOT / "config" / "rules.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "    channels: [email, slack]\n",
+            "    channels: [slack]\n    escalate: {outlets: 2, within: 48h, channel: email}\n",
+            1,
+        )
+    )
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(text, encoding="utf-8")
     ruleset = load_rules_file(rules_file)
     store, _ = poll_seeds(site, tmp_path, ruleset, StorySettings())
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
     emails = [(m.article.source, m.story_id) for m in coalition if ("email", "pending") in m.deliveries]
-    assert len(emails) == 1  # the 001+003 story (two outlets within 48 h) escalated once, to its first article
+    assert (
+        len(emails) == 1
+    )  # the 001+003 story (two outlets within 48 h) escalated once, to its first article
     (_, story) = emails[0]
     assert {m.source for m in store.story_members(story)} == {"عنب بلدي", "كوردستان24"}
     store.close()

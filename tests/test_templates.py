@@ -22,14 +22,26 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "alerts"
 PAGES = sorted((ROOT / "seeds" / "site").glob("*/*.html"))
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-SOURCES = {"kitabat": "كتابات", "enabbaladi": "عنب بلدي", "almasalah": "المسلة", "kurdistan24": "كوردستان24",
-           "arabi21": "عربي21"}
+SOURCES = {
+    "kitabat": "كتابات",
+    "enabbaladi": "عنب بلدي",
+    "almasalah": "المسلة",
+    "kurdistan24": "كوردستان24",
+    "arabi21": "عربي21",
+}
 
 
 def seed_alert(page: Path, templates: Templates):
     x = extract_page(page.read_bytes(), f"https://{page.parent.name}.example/{page.name}")
-    art = Article(page.stem, f"https://{page.parent.name}.example/{page.stem}.html", SOURCES[page.parent.name],
-                  x.title, "", x.body, x.published)
+    art = Article(
+        page.stem,
+        f"https://{page.parent.name}.example/{page.stem}.html",
+        SOURCES[page.parent.name],
+        x.title,
+        "",
+        x.body,
+        x.published,
+    )
     config = load_config(ROOT / "config")
     m = next(m for m in match(art, config.ruleset, NOW) if m.rule_id == "coalition-mission-iraq")
     stored = StoredMatch(int(page.stem[:3]) + 1, m.rule_id, m.score, m.hits, NOW, art, (), m.dates)
@@ -37,8 +49,14 @@ def seed_alert(page: Path, templates: Templates):
 
 
 def masked_email(alert) -> str:
-    cfg = EmailConfig.model_validate({"type": "email", "host": "127.0.0.1", "from": "Rasad <rasad@example.org>",
-                                      "to": ["analysts@example.org"]})
+    cfg = EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "from": "Rasad <rasad@example.org>",
+            "to": ["analysts@example.org"],
+        }
+    )
     raw = EmailChannel("email", cfg, secret_dir=ROOT, environ={}).message(alert).as_string()
     raw = re.sub(r"^Date: .*$", "Date: <masked>", raw, flags=re.M)
     return re.sub(r"=+\d{10,}==", "<boundary>", raw)
@@ -47,8 +65,11 @@ def masked_email(alert) -> str:
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_rendered_email_and_slack_match_golden(page, regen):
     alert = seed_alert(page, Templates())
-    outputs = {"eml": masked_email(alert), "slack.json": json.dumps(alert.slack, ensure_ascii=False, indent=1) + "\n",
-               "html": alert.html}
+    outputs = {
+        "eml": masked_email(alert),
+        "slack.json": json.dumps(alert.slack, ensure_ascii=False, indent=1) + "\n",
+        "html": alert.html,
+    }
     for suffix, text in outputs.items():
         golden = GOLDEN / f"{page.stem}.{suffix}"
         if regen:
@@ -72,7 +93,8 @@ def test_default_templates_show_what_analysts_need():
 
 def test_bidi_isolation_of_latin_names_numbers_and_urls():
     assert isolate_html("اجتماع HMC في بغداد عام 2024 <>") == (
-        'اجتماع <bdi dir="ltr">HMC</bdi> في بغداد عام <bdi dir="ltr">2024</bdi> &lt;&gt;')
+        'اجتماع <bdi dir="ltr">HMC</bdi> في بغداد عام <bdi dir="ltr">2024</bdi> &lt;&gt;'
+    )
     assert isolate_text("قال Lloyd Austin إن") == f"قال {FSI}Lloyd Austin{PDI} إن"
     assert isolate_text("انظر https://x.example/a?b=1") == f"انظر {FSI}https://x.example/a?b=1{PDI}"
 

@@ -44,13 +44,28 @@ def receiver():
 
 
 def alert():
-    art = Article("k", "https://news.example/a", "كتابات", "انسحاب التحالف الدولي من العراق", "", "أعلن العراق انسحاب التحالف الدولي", NOW)
-    return render(StoredMatch(7, "coalition", 4.0, (TermHit("العراق", "body", 1, "العراق"),), NOW, art, ()), "نهاية المهمة")
+    art = Article(
+        "k",
+        "https://news.example/a",
+        "كتابات",
+        "انسحاب التحالف الدولي من العراق",
+        "",
+        "أعلن العراق انسحاب التحالف الدولي",
+        NOW,
+    )
+    return render(
+        StoredMatch(7, "coalition", 4.0, (TermHit("العراق", "body", 1, "العراق"),), NOW, art, ()),
+        "نهاية المهمة",
+    )
 
 
 def channel(url, tmp_path):
-    cfg = WebhookConfig.model_validate({"type": "webhook", "url_env": "HOOK", "secret_env": "KEY", "timeout": "2s"})
-    return WebhookChannel("hook", cfg, secret_dir=tmp_path, environ={"HOOK": url, "KEY": SECRET}, clock=lambda: 1_790_000_000)
+    cfg = WebhookConfig.model_validate(
+        {"type": "webhook", "url_env": "HOOK", "secret_env": "KEY", "timeout": "2s"}
+    )
+    return WebhookChannel(
+        "hook", cfg, secret_dir=tmp_path, environ={"HOOK": url, "KEY": SECRET}, clock=lambda: 1_790_000_000
+    )
 
 
 def deliver(ch, a):

@@ -1,0 +1,185 @@
+"""Finding rule terms in an article's tokens fast (pure).
+
+A :class:`TermIndex` holds every term of a rule set by the spelling of its first token. Text
+tokens are read with their proclitics removed (:func:`monitor.arabic.readings`); what each distinct
+token starts is worked out once and memoised, so an article costs a few set operations per field:
+
+- one-word terms: the union of the memoised term sets of the field's distinct tokens;
+- two-word phrases: the same over the field's distinct token pairs that begin with a word some
+  phrase begins with;
+- longer phrases (rare): checked position by position.
+
+Positions are found only when a rule is evaluated, and only for the terms it asks about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import compress, islice, repeat
+from typing import Generic, TypeVar
+
+from monitor.arabic import readings
+
+MEMO_MAX = 500_000  # entries per memo; a full memo is emptied and refilled
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# (field, token position, length in tokens) of each occurrence, by term id
+Hits = dict[int, list[tuple[str, int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One token of a term: accepted spellings, and whether any continuation is allowed."""
+
+    forms: frozenset[str]
+    prefix: bool
+    starts: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", tuple(self.forms))
+
+    def accepts(self, token: str) -> bool:
+        return token.startswith(self.starts) if self.prefix else token in self.forms
+
+
+class _Memo(dict[K, V], Generic[K, V]):
+    """A bounded dict that computes missing values (so lookups can run in ``map``, at C speed)."""
+
+    def __init__(self, compute: Callable[[K], V]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: K) -> V:
+        value = self.compute(key)
+        if len(self) >= MEMO_MAX:
+            self.clear()
+        self[key] = value
+        return value
+
+
+_EMPTY: frozenset[int] = frozenset()
+_NO_TOKENS: frozenset[str] = frozenset()
+
+
+class TermIndex:
+    def __init__(self, terms: Iterable[tuple[int, Sequence[Tok]]]) -> None:
+        self.exact: dict[str, list[tuple[int, tuple[Tok, ...]]]] = defaultdict(list)
+        self.prefixes: dict[str, list[tuple[int, tuple[Tok, ...]]]] = defaultdict(list)
+        for term_id, toks in terms:
+            first, rest = toks[0], tuple(toks[1:])
+            for form in first.forms:
+                (self.prefixes if first.prefix else self.exact)[form].append((term_id, rest))
+        self.prefix_lengths = tuple(sorted({len(k) for k in self.prefixes}))
+        # token → two-word phrases it begins (with their second token), and longer phrases: filled
+        # as tokens are first seen; never stale (they depend on the token only), so the token memo
+        # may be emptied on its own
+        self.pair_first: dict[str, tuple[tuple[int, Tok], ...]] = {}
+        self.long_first: dict[str, tuple[tuple[int, tuple[Tok, ...]], ...]] = {}
+        # term id → the text tokens seen so far that start it (to find its positions quickly)
+        self.term_tokens: defaultdict[int, set[str]] = defaultdict(set)
+
+        self.singles: _Memo[str, frozenset[int]] = _Memo(self._singles)
+        self.pairs: _Memo[tuple[str, str], frozenset[int]] = _Memo(self._pair)
+
+    def __len__(self) -> int:
+        return len(self.singles)
+
+    def clear(self) -> None:
+        """Forget every memoised token (as a fresh process would)."""
+        self.singles.clear()
+        self.pairs.clear()
+        self.pair_first.clear()
+        self.long_first.clear()
+        self.term_tokens.clear()
+
+    def begin(self) -> None:
+        """Called before an article's fields are searched: keeps the memos bounded. Between two
+        calls nothing is forgotten that :meth:`locate` relies on."""
+        if len(self.pair_first) + len(self.long_first) + len(self.term_tokens) >= MEMO_MAX:
+            self.clear()
+
+    def starting(self, token: str) -> list[tuple[int, tuple[Tok, ...]]]:
+        """Every term whose first token accepts one of ``token``'s readings, with its other tokens."""
+        out: dict[int, tuple[Tok, ...]] = {}
+        for reading in readings(token):
+            for term_id, rest in self.exact.get(reading, ()):
+                out.setdefault(term_id, rest)
+            for length in self.prefix_lengths:
+                if length > len(reading):
+                    break
+                for term_id, rest in self.prefixes.get(reading[:length], ()):
+                    out.setdefault(term_id, rest)
+        return list(out.items())
+
+    def _singles(self, token: str) -> frozenset[int]:
+        singles, pairs, longer = [], [], []
+        for term_id, rest in self.starting(token):
+            self.term_tokens[term_id].add(token)
+            if not rest:
+                singles.append(term_id)
+            elif len(rest) == 1:
+                pairs.append((term_id, rest[0]))
+            else:
+                longer.append((term_id, rest))
+        if pairs:
+            self.pair_first[token] = tuple(pairs)
+        if longer:
+            self.long_first[token] = tuple(longer)
+        return frozenset(singles) if singles else _EMPTY
+
+    def _pair(self, pair: tuple[str, str]) -> frozenset[int]:
+        first, second = pair
+        found = [t for t, tok in self.pair_first.get(first, ()) if tok.accepts(second)]
+        return frozenset(found) if found else _EMPTY
+
+    def find(self, toks: Sequence[str]) -> set[int]:
+        """The ids of the terms that occur in ``toks``."""
+        distinct = set(toks)
+        found: set[int] = set().union(*map(self.singles.__getitem__, distinct))
+        firsts = distinct.intersection(self.pair_first)
+        if firsts:
+            following = zip(toks, islice(toks, 1, None), strict=False)
+            pairs = set(compress(following, map(firsts.__contains__, toks)))
+            found.update(*map(self.pairs.__getitem__, pairs))
+        longs = distinct.intersection(self.long_first)
+        if longs:
+            hits: Hits = {}
+            self._locate_long("", toks, longs, None, hits)
+            found.update(hits)
+        return found
+
+    def locate(self, field_name: str, toks: Sequence[str], need: set[int], hits: Hits) -> None:
+        """Record every occurrence of the terms ``need`` in ``toks`` (in position order).
+
+        ``toks`` must have gone through :meth:`find` since the last :meth:`begin`."""
+        starts: set[str] = set().union(*map(self.term_tokens.get, need, repeat(_NO_TOKENS)))
+        if starts:
+            singles, pairs, pair_first = self.singles, self.pairs, self.pair_first
+            last = len(toks) - 1
+            for i in compress(range(len(toks)), map(starts.__contains__, toks)):
+                tok = toks[i]
+                for term_id in singles[tok] & need:
+                    hits.setdefault(term_id, []).append((field_name, i, 1))
+                if tok in pair_first and i < last:
+                    for term_id in pairs[tok, toks[i + 1]] & need:
+                        hits.setdefault(term_id, []).append((field_name, i, 2))
+        longs = starts.intersection(self.long_first)
+        if longs:
+            self._locate_long(field_name, toks, longs, need, hits)
+
+    def _locate_long(
+        self, field_name: str, toks: Sequence[str], firsts: set[str], need: set[int] | None, hits: Hits
+    ) -> None:
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            if tok not in firsts:
+                continue
+            for term_id, rest in self.long_first[tok]:
+                if need is not None and term_id not in need:
+                    continue
+                if i + len(rest) < n and all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
+                    hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, islice, repeat
+from itertools import compress, repeat
 from typing import Generic, TypeVar
 
 from monitor.arabic import readings
@@ -142,8 +142,8 @@ class TermIndex:
         found: set[int] = set().union(*map(self.singles.__getitem__, distinct))
         firsts = distinct.intersection(self.pair_first)
         if firsts:
-            following = zip(toks, islice(toks, 1, None), strict=False)
-            pairs = set(compress(following, map(firsts.__contains__, toks)))
+            starts = compress(range(len(toks) - 1), map(firsts.__contains__, toks))
+            pairs = {(toks[i], toks[i + 1]) for i in starts}
             found.update(*map(self.pairs.__getitem__, pairs))
         longs = distinct.intersection(self.long_first)
         if longs:

@@ -23,13 +23,16 @@ class Alert:
     html: str
     slack: dict[str, Any]
     data: dict[str, Any]  # the alert as plain data, for the webhook
+    reply_to: str | None = None  # a follow-up: the key of the alert it follows (email threads on it)
+    thread: str | None = None  # a follow-up: the channel's id of that alert's message (a Slack ts)
 
 
 class Channel(Protocol):
-    """Sends an alert or raises :class:`monitor.errors.AlertError` (``temporary`` says whether to retry)."""
+    """Sends an alert or raises :class:`monitor.errors.AlertError` (``temporary`` says whether to retry).
+    Returns the channel's id of the message when it has one that later messages can refer to."""
 
     name: str
 
-    async def send(self, alert: Alert) -> None: ...
+    async def send(self, alert: Alert) -> str | None: ...
 
     async def aclose(self) -> None: ...

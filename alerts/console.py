@@ -13,9 +13,10 @@ class ConsoleChannel:
         self.name = name
         self.stream = stream or sys.stdout
 
-    async def send(self, alert: Alert) -> None:
+    async def send(self, alert: Alert) -> str | None:
         self.stream.write(f"── {self.name}: {alert.rule_name} " + "─" * 40 + f"\n{alert.text}\n")
         self.stream.flush()
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -43,18 +43,21 @@ class EmailChannel:
         msg["Date"] = formatdate(usegmt=True)
         domain = self.cfg.sender.rsplit("@", 1)[-1].strip(" >") or "rasad.invalid"
         msg["Message-ID"] = f"<rasad.{alert.key}.{self.name}@{domain}>"
+        if alert.reply_to:  # a follow-up: mail readers show it in the thread of the story's alert
+            msg["In-Reply-To"] = msg["References"] = f"<rasad.{alert.reply_to}.{self.name}@{domain}>"
         msg["X-Rasad-Rule"] = alert.rule_id
         msg["Content-Language"] = "ar"
         msg.attach(MIMEText(alert.text, "plain", "utf-8"))
         msg.attach(MIMEText(alert.html, "html", "utf-8"))
         return msg
 
-    async def send(self, alert: Alert) -> None:
+    async def send(self, alert: Alert) -> str | None:
         password = read_secret(
             f"{self.name}: SMTP password", self.cfg.password_env, self._password_file, self._environ
         )
         msg = self.message(alert)
         await asyncio.to_thread(self._send, msg, password)
+        return None
 
     def _send(self, msg: Message, password: str | None) -> None:
         cfg = self.cfg

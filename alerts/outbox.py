@@ -15,17 +15,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from alerts.base import Channel
-from alerts.render import render, render_batch, render_notice
+from alerts.base import Alert, Channel
+from alerts.render import render, render_batch, render_notice, render_update
 from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
 from monitor.pacing import Quiet, quiet_until
-from monitor.store import Delivery, Store, StoredMatch
+from monitor.store import Delivery, Origin, Store, StoredMatch
 
 log = logging.getLogger("rasad.outbox")
 LEASE = timedelta(minutes=5)  # a claimed delivery not marked within this is due again
 FOLD_WAIT = timedelta(minutes=10)  # over a rate limit: try again this much later, folded into one message
+UPDATE_WAIT = timedelta(seconds=30)  # a follow-up whose story alert is still queued looks again after this
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,35 @@ class Outbox:
             if m.url != stored.article.url
         ]
 
+    async def _follows(self, ds: list[Delivery]) -> tuple[list[Delivery], dict[int, str]]:
+        """Follow-ups in a batch or digest: those the story's alert already listed are done; the
+        others are marked with the story they follow."""
+        keep: list[Delivery] = []
+        follows: dict[int, str] = {}
+        for d in ds:
+            story = d.match.story_id
+            if d.kind != "update" or story is None:
+                keep.append(d)
+                continue
+            origin = await asyncio.to_thread(self.store.story_origin, story, d.channel)
+            if origin is not None and origin.status == "sent":
+                if _listed(origin, d):
+                    await asyncio.to_thread(self.store.mark_sent, d.id, self.clock(), origin.message_key)
+                    continue
+                follows[d.match.match_id] = origin.match.article.title or origin.match.article.url
+            keep.append(d)
+        return keep, follows
+
     async def _send_batch(self, ds: list[Delivery], stats: Stats) -> None:
         channel = self.channels.get(ds[0].channel)
+        ds, follows = await self._follows(ds)
+        if not ds:
+            return
         try:
             if channel is None:
                 raise AlertError(f"channel '{ds[0].channel}' is not configured", temporary=False)
-            alert = render_batch([d.match for d in ds], self.rule_name, self.templates)
-            await channel.send(alert)
+            alert = render_batch([d.match for d in ds], self.rule_name, self.templates, follows)
+            ref = await channel.send(alert)
         except AlertError as exc:
             for d in ds:
                 retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)
@@ -187,12 +210,13 @@ class Outbox:
                 error=str(exc),
             )
             return
-        await asyncio.to_thread(self.store.mark_sent, [d.id for d in ds], self.clock(), alert.key)
+        await asyncio.to_thread(self.store.mark_sent, [d.id for d in ds], self.clock(), alert.key, ref)
         stats.sent += len(ds)
         event(log, "alert.sent", channel=ds[0].channel, deliveries=len(ds), key=alert.key)
 
     async def _send(self, d: Delivery, stats: Stats) -> None:
         channel = self.channels.get(d.channel)
+        listed_at = self.clock()
         try:
             if channel is None:
                 raise AlertError(
@@ -200,9 +224,13 @@ class Outbox:
                     temporary=False,
                     hint="add it to rasad.yaml, then `rasad deliveries retry --all-dead`",
                 )
-            also = await asyncio.to_thread(self.also_reported_by, d.match)
-            alert = render(d.match, self.rule_name(d.match.rule_id), self.templates, also)
-            await channel.send(alert)
+            alert = await self._update(d) if d.kind == "update" else None
+            if alert is None and d.kind == "update":
+                return  # nothing to send now (see _update)
+            if alert is None:
+                also = await asyncio.to_thread(self.also_reported_by, d.match)
+                alert = render(d.match, self.rule_name(d.match.rule_id), self.templates, also)
+            ref = await channel.send(alert)
         except AlertError as exc:
             retry_at = self.policy.next_attempt(d.attempts, self.clock(), exc, self.rng)
             await asyncio.to_thread(self.store.mark_failed, d.id, str(exc), retry_at)
@@ -230,6 +258,41 @@ class Outbox:
                     error=str(exc),
                 )
             return
-        await asyncio.to_thread(self.store.mark_sent, d.id, self.clock(), alert.key)
+        await asyncio.to_thread(self.store.mark_sent, d.id, self.clock(), alert.key, ref, listed_at)
         stats.sent += 1
         event(log, "alert.sent", channel=d.channel, delivery=d.id, rule=d.match.rule_id, key=alert.key)
+
+    async def _update(self, d: Delivery) -> Alert | None:
+        """A later outlet of a story: the follow-up to send, or None when there is none to send now.
+
+        - the channel never got the story's alert (it went elsewhere, or died): a full alert, since
+          for this channel the story is news;
+        - the story's alert has not gone out yet: wait for it — it lists this outlet when it does;
+        - it went out after this outlet was known, so it listed it: nothing more to say;
+        - it went out before: a short follow-up in its thread.
+        """
+        story = d.match.story_id
+        origin = await asyncio.to_thread(self.store.story_origin, story, d.channel) if story else None
+        now = self.clock()
+        if origin is None or origin.status == "dead":
+            also = await asyncio.to_thread(self.also_reported_by, d.match)
+            return render(d.match, self.rule_name(d.match.rule_id), self.templates, also)
+        if origin.status != "sent":
+            await asyncio.to_thread(self.store.unclaim, [d.id], max(origin.due, now + UPDATE_WAIT))
+            return None
+        if _listed(origin, d):
+            await asyncio.to_thread(self.store.mark_sent, d.id, now, origin.message_key)
+            event(log, "update.included", channel=d.channel, delivery=d.id, alert=origin.message_key)
+            return None
+        return render_update(
+            d.match,
+            origin.match,
+            self.rule_name(d.match.rule_id),
+            reply_to=origin.message_key,
+            thread=origin.message_ref,
+        )
+
+
+def _listed(origin: Origin, d: Delivery) -> bool:
+    """Whether the story's alert was written after this outlet joined, so it named it already."""
+    return origin.listed_at is not None and d.created_at is not None and d.created_at <= origin.listed_at

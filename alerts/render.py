@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,11 +95,89 @@ def render(
     )
 
 
-def render_batch(
-    matches: Sequence[StoredMatch], rule_name: Callable[[str], str], templates: Templates
+def render_update(
+    stored: StoredMatch,
+    origin: StoredMatch,
+    rule_name: str,
+    *,
+    reply_to: str | None,
+    thread: str | None,
 ) -> Alert:
-    """Several matches in one message; its key names the first match, so a resend is recognisable."""
+    """Another outlet reported a story the channel was alerted about: a short follow-up, in the
+    thread of that alert (a Slack reply; an email with In-Reply-To)."""
+    art = stored.article
+    key = f"u{stored.match_id}"
+    title = one_line(art.title) or art.url
+    source = one_line(art.source)
+    story = one_line(origin.article.title) or origin.article.url
+    head = "نشرته أيضاً"
+    english = "also reported by"
+    e = html.escape
+    return Alert(
+        key=key,
+        rule_id=stored.rule_id,
+        rule_name=rule_name,
+        article=art,
+        score=stored.score,
+        terms=tuple(dict.fromkeys(h.term for h in stored.hits)),
+        subject=one_line(f"Re: [Rasad] {rule_name}: {story}")[:250],
+        text=(
+            f"{head} ({english}): {source}\n{title}\n{art.url}\n{_date(art.published)}\n\n"
+            f"متابعة للتنبيه (follow-up to): {story}\n"
+        ),
+        html=(
+            f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"></head><body dir="rtl">'
+            f"<p><strong>{e(head)}</strong> ({e(english)}): <bdi>{e(source)}</bdi></p>"
+            f'<p><a href="{e(art.url, quote=True)}"><bdi>{e(title)}</bdi></a><br>'
+            f"<bdi>{e(_date(art.published))}</bdi></p>"
+            f"<p>متابعة للتنبيه (follow-up to): <bdi>{e(story)}</bdi></p></body></html>\n"
+        ),
+        slack={
+            "text": slack_escape(f"{head}: {source} — {title}"),
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"*{head}* ({english}): {slack_escape(source)}\n"
+                        f"<{slack_escape(art.url)}|{slack_escape(title)}>\n{_date(art.published)}",
+                    },
+                }
+            ],
+        },
+        data={
+            "id": key,
+            "type": "story.update",
+            "follows": reply_to,
+            "rule": {"id": stored.rule_id, "name": rule_name},
+            "story": {
+                "title": origin.article.title,
+                "url": origin.article.url,
+                "source": origin.article.source,
+            },
+            "article": {
+                "title": art.title,
+                "url": art.url,
+                "source": art.source,
+                "published": art.published.isoformat() if art.published else None,
+            },
+        },
+        reply_to=reply_to,
+        thread=thread,
+    )
+
+
+def render_batch(
+    matches: Sequence[StoredMatch],
+    rule_name: Callable[[str], str],
+    templates: Templates,
+    follows: Mapping[int, str] | None = None,
+) -> Alert:
+    """Several matches in one message; its key names the first match, so a resend is recognisable.
+    ``follows`` marks the items that are later outlets of a story alerted before (match id → its title)."""
     items = [context(m, rule_name(m.rule_id)) for m in matches]
+    for item, m in zip(items, matches, strict=True):
+        item["follows"] = one_line((follows or {}).get(m.match_id, ""))
     rules = list(dict.fromkeys(i["rule_name"] for i in items))
     key = "b" + "-".join(f"{m.match_id}" for m in matches[:1]) + f"x{len(matches)}"
     text, body, slack = templates.digest({"count": len(items), "items": items, "rules": rules, "key": key})

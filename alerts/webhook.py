@@ -50,7 +50,7 @@ class WebhookChannel:
             timeout=httpx.Timeout(cfg.timeout.total_seconds()), transport=transport, trust_env=False
         )
 
-    async def send(self, alert: Alert) -> None:
+    async def send(self, alert: Alert) -> str | None:
         cfg = self.cfg
         url = read_secret(f"{self.name}: webhook URL", cfg.url_env, self._path(cfg.url_file), self._environ)
         secret = read_secret(
@@ -75,7 +75,7 @@ class WebhookChannel:
                 f"{self.name}: cannot reach the webhook: {type(exc).__name__}", temporary=True
             ) from None
         if 200 <= resp.status_code < 300:
-            return
+            return None
         status = resp.status_code
         raise AlertError(
             f"{self.name}: the webhook answered {status}",

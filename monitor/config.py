@@ -118,6 +118,25 @@ class _Channel(_Model):
 
     quiet_hours: str | None = None  # e.g. "22:00-07:00" in the configured time zone: alerts wait
     max_per_hour: int | None = Field(None, ge=1)  # excess alerts are folded into one later message
+    # When another outlet reports a story this channel was alerted about: "reply" (a short follow-up:
+    # a Slack thread reply, an email in the same thread), "off", or a collecting mode such as
+    # "digest daily 18:00" or "batch 1h" (the follow-ups go out together).
+    story_updates: str = "reply"
+
+    @field_validator("story_updates")
+    @classmethod
+    def _updates(cls, value: str) -> str:
+        value = " ".join(value.lower().split())
+        if value not in ("reply", "off"):
+            try:
+                if parse_mode(value).kind == "immediate":
+                    return "reply"
+            except ValueError:
+                raise PydanticCustomError(
+                    "story_updates",
+                    "story_updates is 'reply', 'off', or a mode such as 'digest daily 18:00' or 'batch 1h'",
+                ) from None
+        return value
 
     @field_validator("quiet_hours")
     @classmethod
@@ -150,21 +169,44 @@ class EmailChannel(_Channel):
 
 
 class SlackChannel(_Channel):
+    """An incoming webhook (simple; Slack cannot thread its posts), or a bot token and a channel id
+    (chat.postMessage: later outlets of a story arrive as replies in the alert's thread)."""
+
     type: Literal["slack"]
     webhook_url_env: str | None = None
     webhook_url_file: Path | None = None
+    token_env: str | None = None
+    token_file: Path | None = None
+    channel: str | None = None  # the channel id, e.g. C0123456789 (with a token)
+    api_url: str = "https://slack.com/api"
     timeout: Duration = timedelta(seconds=15)
 
     @model_validator(mode="before")
     @classmethod
     def _no_inline_url(cls, data: Any) -> Any:
-        return _secret_inline(data, ("webhook_url", "url"), "webhook_url_env or webhook_url_file")
+        return _secret_inline(
+            data, ("webhook_url", "url", "token"), "webhook_url_env or token_env (or *_file)"
+        )
 
     @model_validator(mode="after")
     def _one_source(self) -> SlackChannel:
-        if (self.webhook_url_env is None) == (self.webhook_url_file is None):
-            raise PydanticCustomError("webhook", "give exactly one of webhook_url_env or webhook_url_file")
+        sources = [
+            s
+            for s in (self.webhook_url_env, self.webhook_url_file, self.token_env, self.token_file)
+            if s is not None
+        ]
+        if len(sources) != 1:
+            raise PydanticCustomError(
+                "webhook",
+                "give exactly one of webhook_url_env, webhook_url_file, token_env or token_file",
+            )
+        if (self.token_env or self.token_file) and not self.channel:
+            raise PydanticCustomError("slack_channel", "a bot token needs the channel id to post in: channel")
         return self
+
+    @property
+    def threads(self) -> bool:
+        return self.token_env is not None or self.token_file is not None
 
 
 class ConsoleChannel(_Channel):

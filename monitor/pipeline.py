@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -26,7 +26,7 @@ from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
-from monitor.store import Store, StoryLink
+from monitor.store import RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, assign, features
 
 log = logging.getLogger("rasad.pipeline")
@@ -51,6 +51,7 @@ class Pipeline:
     health: HealthSettings | None = None  # source-health notices, when an admin channel is configured
     tz: tzinfo = UTC  # for digest times
     stories: StorySettings | None = None  # group one story's articles from several outlets
+    updates: Mapping[str, str] = field(default_factory=dict)  # channel → its story_updates setting
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
@@ -194,6 +195,16 @@ class Pipeline:
             await self._save(feed, article, found, story, ruleset, now)
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
+    def _follow_ups(self, channels: Sequence[tuple[str, str]], now: datetime) -> list[RouteSpec]:
+        out: list[RouteSpec] = []
+        for channel, _ in channels:
+            setting = self.updates.get(channel, "reply")
+            if setting == "off":
+                continue
+            mode = "immediate" if setting == "reply" else setting
+            out.append((channel, mode, first_due(parse_mode(mode), now, self.tz), "update"))
+        return out
+
     async def _save(
         self,
         feed: FeedConfig,
@@ -203,7 +214,7 @@ class Pipeline:
         ruleset: RuleSet,
         now: datetime,
     ) -> None:
-        routed = [
+        routed: list[tuple[Match, list[RouteSpec]]] = [
             (
                 m,
                 [
@@ -214,7 +225,8 @@ class Pipeline:
             for m in found
         ]
         if story is not None and story.joined is not None:
-            routed = [(m, []) for m, _ in routed]  # the story has alerted already: attach, do not alert again
+            # the story has alerted already: no new alert, a follow-up where the channel wants one
+            routed = [(m, self._follow_ups(ruleset.by_id[m.rule_id].channels, now)) for m, _ in routed]
             event(
                 log,
                 "article.grouped",

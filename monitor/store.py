@@ -120,6 +120,9 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _ts()
     message_key: str | None = None  # the message it went out in (several share one in a batch)
     created_at: datetime = _ts(nullable=False)
+    kind: str = "alert"  # alert | update (another outlet of a story the channel was alerted about)
+    message_ref: str | None = None  # the channel's id of the message sent (a Slack ts: replies thread on it)
+    listed_at: datetime | None = _ts()  # when its "also reported by" list was read, just before sending
 
 
 class NoticeRow(SQLModel, table=True):
@@ -219,6 +222,24 @@ class Delivery:
     next_attempt_at: datetime
     last_error: str | None
     match: StoredMatch
+    kind: str = "alert"
+    created_at: datetime | None = None
+
+
+# where a match goes: a channel name, or (channel, mode, due) or (channel, mode, due, kind)
+RouteSpec = str | tuple[str, str, datetime] | tuple[str, str, datetime, str]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The alert a story's first article sent to a channel: what follow-ups refer to."""
+
+    status: str  # pending | sending | sent | dead
+    message_key: str | None
+    message_ref: str | None
+    listed_at: datetime | None
+    match: StoredMatch
+    due: datetime  # when it is (next) due, while not sent
 
 
 def _explanation_json(m: Match) -> str:
@@ -441,7 +462,9 @@ class Store:
         self,
         feed: str,
         article: Article,
-        matches: Sequence[tuple[Match, Sequence[str | tuple[str, str, datetime]]]],
+        matches: Sequence[
+            tuple[Match, Sequence[str | tuple[str, str, datetime] | tuple[str, str, datetime, str]]]
+        ],
         now: datetime,
         story: StoryLink | None = None,
     ) -> list[int]:
@@ -491,8 +514,10 @@ class Store:
                     assert mrow.id is not None
                     ids.append(mrow.id)
                     seen: set[str] = set()
-                    for route in channels:  # a channel name, or (channel, mode, due)
-                        channel, mode, due = (route, "immediate", now) if isinstance(route, str) else route
+                    for route in channels:  # a channel name, or (channel, mode, due[, kind])
+                        channel, mode, due, *kind = (
+                            (route, "immediate", now) if isinstance(route, str) else route
+                        )
                         if channel in seen:
                             continue
                         seen.add(channel)
@@ -503,6 +528,7 @@ class Store:
                                 mode=mode,
                                 next_attempt_at=due,
                                 created_at=now,
+                                kind=kind[0] if kind else "alert",
                             )
                         )
                 return ids
@@ -597,17 +623,45 @@ class Store:
             row.next_attempt_at,
             row.last_error,
             _stored(m, a, f, []),
+            row.kind,
+            row.created_at,
         )
 
     def mark_sent(
-        self, delivery_ids: int | Sequence[int], now: datetime, message_key: str | None = None
+        self,
+        delivery_ids: int | Sequence[int],
+        now: datetime,
+        message_key: str | None = None,
+        message_ref: str | None = None,
+        listed_at: datetime | None = None,
     ) -> None:
-        """Sent, in the message ``message_key`` (several deliveries share one in a batch)."""
+        """Sent, in the message ``message_key`` (several deliveries share one in a batch); the channel
+        calls it ``message_ref``; its list of other outlets was read at ``listed_at``."""
         ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
         with self._write("record delivery") as s:
             for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(ids))):
                 row.status, row.sent_at, row.last_error, row.message_key = "sent", now, None, message_key
+                row.message_ref, row.listed_at = message_ref, listed_at
                 s.add(row)
+
+    def story_origin(self, story_id: int, channel: str) -> Origin | None:
+        """The alert the story's first article sent (or is to send) to ``channel``, if any."""
+        with self._read("read a story's alert") as s:
+            found = s.exec(
+                select(DeliveryRow, MatchRow, ArticleRow, FeedRow)
+                .join(MatchRow, col(MatchRow.id) == col(DeliveryRow.match_id))
+                .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+                .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
+                .where(ArticleRow.id == story_id, DeliveryRow.channel == channel)
+                .where(DeliveryRow.kind == "alert")
+                .order_by(col(DeliveryRow.id))
+            ).first()
+            if found is None:
+                return None
+            d, m, a, f = found
+            return Origin(
+                d.status, d.message_key, d.message_ref, d.listed_at, _stored(m, a, f, []), d.next_attempt_at
+            )
 
     def sent_messages(self, channel: str, since: datetime) -> int:
         """Messages (not deliveries: a batch is one) a channel was sent since ``since``."""

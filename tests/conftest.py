@@ -155,14 +155,23 @@ def smtp() -> Iterator[Mailbox]:
 
 @dataclass
 class SlackStandIn:
+    """An incoming webhook at ``url`` and the Web API's chat.postMessage under ``api_url``
+    (bot token ``token``; answers ``{"ok": true, "ts": …}`` and keeps ``thread_ts``)."""
+
     posts: list[dict] = field(default_factory=list)
     statuses: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before 200s
+    api_errors: list[str] = field(default_factory=list)  # chat.postMessage answers ok=false first
     port: int = 0
     path: str = "/services/T000/B000/" + uuid.uuid4().hex
+    token: str = "xoxb-" + uuid.uuid4().hex
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.path}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
 
 
 @pytest.fixture
@@ -174,6 +183,9 @@ def slack() -> Iterator[SlackStandIn]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/api/chat.postMessage":
+                self.api(json.loads(body))
+                return
             if self.path != stand_in.path:
                 send(self, 404, b"no_service", "text/plain")
                 return
@@ -183,6 +195,21 @@ def slack() -> Iterator[SlackStandIn]:
                 return
             stand_in.posts.append(json.loads(body))
             send(self, 200, b"ok", "text/plain")
+
+        def api(self, payload: dict) -> None:
+            def answer(data: dict) -> None:
+                send(self, 200, json.dumps(data).encode(), "application/json")
+
+            if self.headers.get("Authorization") != f"Bearer {stand_in.token}":
+                answer({"ok": False, "error": "invalid_auth"})
+            elif stand_in.api_errors:
+                answer({"ok": False, "error": stand_in.api_errors.pop(0)})
+            elif not payload.get("channel") or not (payload.get("text") or payload.get("blocks")):
+                answer({"ok": False, "error": "no_text" if payload.get("channel") else "channel_not_found"})
+            else:
+                ts = f"{1700000000 + len(stand_in.posts)}.{len(stand_in.posts):06d}"
+                stand_in.posts.append({**payload, "ts": ts})
+                answer({"ok": True, "channel": payload["channel"], "ts": ts})
 
         def log_message(self, *args) -> None:
             return None

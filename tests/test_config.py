@@ -78,7 +78,7 @@ def test_inline_secret_is_refused(cfg):
     )
     assert problems(cfg) == [
         "config/rasad.yaml:44:3: channels.slack: secrets are never written in the config: "
-        "use webhook_url_env or webhook_url_file"
+        "use webhook_url_env or token_env (or *_file)"
     ]
     edit(cfg / "rasad.yaml", "webhook_url: https://hooks.slack.com/services/T/B/x", "webhook_url_env: X")
     edit(cfg / "rasad.yaml", "password_env: RASAD_SMTP_PASSWORD", "password: hunter2")
@@ -253,3 +253,23 @@ def test_channel_pacing_and_time_zone_are_validated(cfg):
         "config/rasad.yaml:10:1: timezone: unknown time zone 'Mars/Olympus' (use e.g. Asia/Baghdad)",
         "config/rasad.yaml:50:5: channels.console.quiet_hours: invalid quiet hours 'late' (use e.g. '22:00-07:00')",
     ]
+
+
+def test_story_updates_and_slack_threading_settings_are_validated(cfg):
+    edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    story_updates: sometimes")
+    edit(cfg / "rasad.yaml", "    webhook_url_env: RASAD_SLACK_WEBHOOK", "    token_env: RASAD_SLACK_TOKEN")
+    found = problems(cfg)
+    assert len(found) == 2
+    assert found[0] == "config/rasad.yaml:44:3: channels.slack: a bot token needs the channel id to post in: channel"
+    assert found[1].startswith(
+        "config/rasad.yaml:49:5: channels.console.story_updates: story_updates is 'reply', 'off', or a mode"
+    )
+
+
+def test_a_slack_bot_token_with_a_channel_threads_and_story_updates_accept_modes(cfg):
+    edit(cfg / "rasad.yaml", "    webhook_url_env: RASAD_SLACK_WEBHOOK", "    token_env: T\n    channel: C0123")
+    edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    story_updates: digest daily 18:00")
+    settings = load_config(cfg).settings
+    assert settings.channels["slack"].threads  # type: ignore[union-attr]
+    assert settings.channels["slack"].story_updates == "reply"
+    assert settings.channels["console"].story_updates == "digest daily 18:00"

@@ -78,3 +78,17 @@ def test_email_is_multipart_with_a_stable_message_id(tmp_path: Path):
     assert (
         message_from_bytes(channel.message(long).as_bytes(), policy=policy.default)["Subject"] == long.subject
     )
+
+
+def test_a_story_follow_up_is_short_right_to_left_escaped_and_names_what_it_follows():
+    from alerts.render import render_update
+
+    later = stored(title="<!channel> المسلة: التحالف ينهي مهمته in Baghdad\nBcc: x@evil.example")
+    update = render_update(later, stored(), "نهاية المهمة", reply_to="m7", thread="1700000000.000001")
+    assert update.key == "u7" and update.reply_to == "m7" and update.thread == "1700000000.000001"
+    assert update.subject == "Re: [Rasad] نهاية المهمة: انسحاب التحالف الدولي من العراق"
+    assert '<html lang="ar" dir="rtl">' in update.html and "<bdi>" in update.html
+    assert "<!channel>" not in str(update.slack) and "&lt;!channel&gt;" in str(update.slack)
+    assert "\n" not in update.text.splitlines()[1]  # the title stays on one line
+    assert update.data["type"] == "story.update" and update.data["follows"] == "m7"
+    assert update.data["story"]["title"] == "انسحاب التحالف الدولي من العراق"

@@ -260,14 +260,19 @@ def test_story_updates_and_slack_threading_settings_are_validated(cfg):
     edit(cfg / "rasad.yaml", "    webhook_url_env: RASAD_SLACK_WEBHOOK", "    token_env: RASAD_SLACK_TOKEN")
     found = problems(cfg)
     assert len(found) == 2
-    assert found[0] == "config/rasad.yaml:44:3: channels.slack: a bot token needs the channel id to post in: channel"
+    assert (
+        found[0]
+        == "config/rasad.yaml:44:3: channels.slack: a bot token needs the channel id to post in: channel"
+    )
     assert found[1].startswith(
         "config/rasad.yaml:49:5: channels.console.story_updates: story_updates is 'reply', 'off', or a mode"
     )
 
 
 def test_a_slack_bot_token_with_a_channel_threads_and_story_updates_accept_modes(cfg):
-    edit(cfg / "rasad.yaml", "    webhook_url_env: RASAD_SLACK_WEBHOOK", "    token_env: T\n    channel: C0123")
+    edit(
+        cfg / "rasad.yaml", "    webhook_url_env: RASAD_SLACK_WEBHOOK", "    token_env: T\n    channel: C0123"
+    )
     edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    story_updates: digest daily 18:00")
     settings = load_config(cfg).settings
     assert settings.channels["slack"].threads  # type: ignore[union-attr]

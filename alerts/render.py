@@ -15,6 +15,9 @@ from monitor.rules import article_dates
 from monitor.snippet import plain, snippet
 from monitor.store import Notice, StoredMatch
 
+_BODY_STYLE = (
+    "font-family: Tahoma, 'Noto Naskh Arabic', Arial, sans-serif; text-align: right; line-height: 1.7"
+)
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
@@ -126,7 +129,8 @@ def render_update(
             f"متابعة للتنبيه (follow-up to): {story}\n"
         ),
         html=(
-            f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"></head><body dir="rtl">'
+            f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"></head>'
+            f'<body dir="rtl" style="{_BODY_STYLE}">'
             f"<p><strong>{e(head)}</strong> ({e(english)}): <bdi>{e(source)}</bdi></p>"
             f'<p><a href="{e(art.url, quote=True)}"><bdi>{e(title)}</bdi></a><br>'
             f"<bdi>{e(_date(art.published))}</bdi></p>"

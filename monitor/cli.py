@@ -404,7 +404,15 @@ def matches(
                         "source": a.source,
                         "published": a.published.isoformat() if a.published else None,
                         "deliveries": [{"channel": c, "status": s} for c, s in m.deliveries],
-                        "story": m.story_id,
+                        "story": None
+                        if m.story_id is None
+                        else {
+                            "id": m.story_id,
+                            "outlets": list(m.story.outlets) if m.story else [],
+                            "score": m.story.score if m.story else None,
+                            "shared": list(m.story.shared) if m.story else [],
+                            "passages": list(m.story.passages) if m.story else [],
+                        },
                     },
                     ensure_ascii=False,
                 )

@@ -254,8 +254,9 @@ class HealthSettings(_Model):
 class StorySettings(_Model):
     """Grouping articles of one story across outlets: later articles join the first one's alert."""
 
+    enabled: bool = True
     window: Duration = timedelta(hours=72)
-    threshold: float = Field(0.10, gt=0, le=1)  # IDF-weighted overlap of content words (see evaluate_stories)
+    threshold: float = Field(0.22, gt=0, le=1)  # cosine of lead terms (measured: scripts/evaluate_stories.py)
 
 
 class Settings(_Model):
@@ -269,7 +270,7 @@ class Settings(_Model):
     delivery: DeliverySettings = DeliverySettings()
     channels: dict[str, ChannelConfig] = {}
     health: HealthSettings | None = None
-    stories: StorySettings | None = None  # off unless configured
+    stories: StorySettings = StorySettings()  # on by default; `stories: {enabled: false}` turns it off
 
     @model_validator(mode="after")
     def _health_channel(self) -> Settings:
@@ -372,7 +373,7 @@ class RuleConfig(_Model):
     mentions_date: dict[str, Any] | None = None  # {between: [2025-09, 2026-12]} or {after: …, before: …}
     languages: list[str] | Literal["any"] = ["ar"]  # ar, fa, ckb, ur, other; "any" turns the guard off
     threshold: float = 0.0
-    escalate: Escalation | None = None  # needs stories: on in rasad.yaml
+    escalate: Escalation | None = None  # needs story grouping (on unless rasad.yaml turns it off)
     enabled: bool = True
 
     @field_validator("id")

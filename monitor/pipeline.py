@@ -27,7 +27,7 @@ from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
 from monitor.store import RouteSpec, Store, StoryLink
-from monitor.stories import Rarity, assign, features
+from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -132,8 +132,9 @@ class Pipeline:
         """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
         assert self.stories is not None
         words = features(article.title, article.body)
+        lead = lead_terms(article.title, article.body)
         if not matched:
-            return StoryLink(words)
+            return StoryLink(words, lead=lead)
         window = self.stories.window
         earlier = await asyncio.to_thread(self.store.story_candidates, now - window * 2)
         rarity = Rarity()
@@ -142,15 +143,20 @@ class Pipeline:
         ):
             rarity.add(recent)
         rarity.add(words)
-        joined, score, common = assign(
-            [(m.published, m.words, m.story_id) for m in earlier],
+        joined, score, common, best = assign(
+            [(m.published, m.lead, m.story_id) for m in earlier],
             article.published or now,
-            words,
+            lead,
             rarity,
             window,
             self.stories.threshold,
         )
-        return StoryLink(words, joined, score if joined is not None else None, tuple(common))
+        if joined is None or best is None:
+            return StoryLink(words, lead=lead)
+        title, body = await asyncio.to_thread(self.store.article_text, earlier[best].article_id)
+        passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
+        common = as_written(article.title, article.body, common)
+        return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
 
     def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
         assert self.health is not None

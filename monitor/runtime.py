@@ -97,6 +97,7 @@ class Runtime:
         self.outbox.policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
         self.outbox.pacing, self.outbox.tz = pacing(s), s.tz
         self.pipeline.tz = s.tz
+        self.pipeline.stories = s.stories if s.stories.enabled else None
         self.pipeline.updates = {name: ch.story_updates for name, ch in s.channels.items()}
         restart = [name for name in ("network", "extraction") if getattr(s, name) != getattr(old, name)]
         if new.database_url(environ) != self.store.url:
@@ -161,7 +162,7 @@ async def open_runtime(
         s.poll.interval,
         health=s.health,
         tz=s.tz,
-        stories=s.stories,
+        stories=s.stories if s.stories.enabled else None,
         updates={name: ch.story_updates for name, ch in s.channels.items()},
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)

@@ -65,9 +65,19 @@ def format_match(stored: Sequence[StoredMatch], *, index: int | None = None, col
     ms = [Match(s.rule_id, s.score, s.hits) for s in stored]
     deliveries = sorted({f"{c}:{st}" for s in stored for c, st in s.deliveries})
     extra = f"\n    alerts: {', '.join(deliveries)}" if deliveries else ""
-    story = stored[0].story_id
-    if story is not None:
+    story, note = stored[0].story_id, stored[0].story
+    alone = note is not None and len(note.outlets) <= 1 and note.score is None
+    if story is not None and not alone:  # a story of one article is just an article
         extra += f"\n    story #{story}" + ("" if deliveries else " (attached: the story alerted already)")
+        if note is not None:
+            if len(note.outlets) > 1:
+                extra += f" · reported by {len(note.outlets)} outlets: {'، '.join(note.outlets)}"
+            if note.score is not None:
+                extra += f"\n    joined it: similarity {note.score:.2f}"
+                if note.shared:
+                    extra += f"; shared words: {'، '.join(note.shared[:6])}"
+                for passage in note.passages:
+                    extra += f"\n      shared passage: «{passage}»"
     return format_article_matches(article, ms, index=index, color=color, extra=extra)
 
 

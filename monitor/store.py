@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ class ArticleRow(SQLModel, table=True):
     story_id: int | None = Field(default=None, index=True)  # the story's first article
     story_score: float | None = None  # similarity to the article it joined
     story_shared: str | None = Field(default=None, sa_column=Column(Text))  # JSON: the rarest shared words
+    lead: str | None = Field(default=None, sa_column=Column(Text))  # lead terms, repeated by weight
+    story_passages: str | None = Field(default=None, sa_column=Column(Text))  # JSON: longest shared runs
 
 
 class MatchRow(SQLModel, table=True):
@@ -152,6 +155,8 @@ class StoryLink:
     joined: int | None = None  # the story it joined (its first article's id); None: it may start one
     score: float | None = None
     shared: tuple[str, ...] = ()
+    lead: Counter[str] = field(default_factory=Counter)
+    passages: tuple[str, ...] = ()  # the longest passages it shares with the article it matched
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ class StoryMember:
     source: str
     title: str
     url: str
+    lead: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,17 @@ class StoredMatch:
     deliveries: tuple[tuple[str, str], ...]  # (channel, status)
     dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied the rule's date condition
     story_id: int | None = None
+    story: StoryNote | None = None  # how the article came into its story (``matches`` fills it)
+
+
+@dataclass(frozen=True)
+class StoryNote:
+    """A story as ``rasad matches`` shows it: its outlets and, for a later article, why it joined."""
+
+    outlets: tuple[str, ...]  # every outlet that reported it, first one first
+    score: float | None = None  # similarity to the article it joined (None: it started the story)
+    shared: tuple[str, ...] = ()  # the rarest lead terms they share
+    passages: tuple[str, ...] = ()  # the longest passages they share
 
 
 @dataclass(frozen=True)
@@ -490,6 +507,9 @@ class Store:
                 )
                 if story is not None:
                     row.words = " ".join(sorted(story.words))
+                    row.lead = " ".join(w for w, n in sorted(story.lead.items()) for _ in range(n)) or None
+                    if story.passages:
+                        row.story_passages = json.dumps(list(story.passages), ensure_ascii=False)
                     row.story_id, row.story_score = story.joined, story.score
                     row.story_shared = (
                         json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
@@ -552,7 +572,31 @@ class Store:
             for i in range(0, len(ids), 500):
                 for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(ids[i : i + 500]))):
                     deliveries.setdefault(d.match_id, []).append((d.channel, d.status))
-            return [_stored(m, a, f, deliveries.get(m.id or 0, [])) for m, a, f in rows]
+            stories = sorted({a.story_id for _, a, _ in rows if a.story_id is not None})
+            outlets: dict[int, list[str]] = {}
+            for i in range(0, len(stories), 500):
+                members = s.exec(
+                    select(ArticleRow.story_id, ArticleRow.source)
+                    .where(col(ArticleRow.story_id).in_(stories[i : i + 500]))
+                    .order_by(col(ArticleRow.id))
+                )
+                for story_id, source in members:
+                    names = outlets.setdefault(story_id or 0, [])
+                    if source not in names:
+                        names.append(source)
+            out = []
+            for m, a, f in rows:
+                stored = _stored(m, a, f, deliveries.get(m.id or 0, []))
+                if a.story_id is not None:
+                    note = StoryNote(
+                        tuple(outlets.get(a.story_id, [])),
+                        a.story_score if a.story_id != a.id else None,
+                        tuple(json.loads(a.story_shared or "[]")),
+                        tuple(json.loads(a.story_passages or "[]")),
+                    )
+                    stored = replace(stored, story=note)
+                out.append(stored)
+            return out
 
     def articles(self, since: datetime | None = None, batch: int = 200) -> Iterator[tuple[Article, set[str]]]:
         """Stored articles (first seen since ``since``) with the ids of the rules they matched."""
@@ -754,6 +798,12 @@ class Store:
             s.add(DeliveryRow(match_id=head.id, channel=channel, next_attempt_at=now, created_at=now))
             return True
 
+    def article_text(self, article_id: int) -> tuple[str, str]:
+        """An article's title and body."""
+        with self._read("read an article") as s:
+            row = s.get(ArticleRow, article_id)
+            return (row.title, row.body) if row is not None else ("", "")
+
     def story_members(self, story_id: int) -> list[StoryMember]:
         with self._read("read a story") as s:
             rows = s.exec(
@@ -900,6 +950,7 @@ def _member(a: ArticleRow) -> StoryMember:
         a.source,
         a.title,
         a.url,
+        Counter((a.lead or "").split()),
     )
 
 

@@ -1,23 +1,29 @@
 """Is this article the same story as an earlier one? (pure)
 
 Outlets rewrite each other: the same event comes with other words, other quotes, other background.
-What survives a rewrite is the event's particulars — its people, places, numbers and rare words — so
-articles are compared on their content words (clitics removed, function words dropped), each
-weighted by how rare it is in the recent articles (IDF): sharing "عين الأسد" and "2500" says more
-than sharing "العراق". Two articles are one story when they were published within the window of
-each other and their weighted overlap reaches the threshold. The decision is explained by the score
-and the rarest words they share.
+News is written as an inverted pyramid: the title and the lead say what happened ("the seventh round,
+Peshmerga present"); the rest is background that every article on the topic repeats (the 2026
+timeline, Ain al-Asad, ISIS). So articles are compared on their *lead terms* — content words of the
+title (counted twice) and of the first 80 words of the body, clitics removed, function words
+dropped — as TF-IDF vectors, by cosine; IDF comes from the content words of all recent articles
+(sharing "عين الأسد" and "2500" says more than sharing "العراق"). Comparing whole articles lets the
+shared background outweigh the event (scripts/evaluate_stories.py measures both; word shingles and
+MinHash did worse: rewrites paraphrase, and the runs they share are the topic's stock phrases).
+
+Two articles are one story when they were published within the window of each other and their
+similarity reaches the threshold. The decision is explained by the score, the rarest lead terms
+they share and the longest passages they share.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.arabic import readings, tokens
+from monitor.arabic import readings, token_spans, tokens
 
 # Function words and reporting verbs: frequent in every article, evidence of nothing.
 _STOP = frozenset(
@@ -32,20 +38,35 @@ _STOP = frozenset(
 )
 
 
+TITLE_WEIGHT = 2  # a title word counts as much as two lead words
+LEAD_TOKENS = 80  # the body's first words: the lead, before the background
+
+
+def _term(tok: str) -> str | None:
+    """A token's content term: clitic-free; function words, short words and single digits dropped."""
+    if tok in _STOP:
+        return None
+    if tok.isdigit():
+        return tok if len(tok) >= 2 else None  # numbers are particulars: 2500 troops, 86 countries
+    stem = min(readings(tok), key=len)
+    return stem if len(stem) >= 3 and stem not in _STOP else None
+
+
 def features(title: str, body: str, limit: int = 1500) -> frozenset[str]:
-    """Content words of an article: clitic-free, function words and short words dropped."""
-    out = set()
-    for tok in tokens(f"{title}\n{body}")[:limit]:
-        if tok in _STOP:
-            continue
-        if tok.isdigit():
-            if len(tok) >= 2:
-                out.add(tok)  # numbers are particulars: 2500 troops, 86 countries, 2026
-            continue
-        stem = min(readings(tok), key=len)
-        if len(stem) >= 3 and stem not in _STOP:
-            out.add(stem)
-    return frozenset(out)
+    """Content words of an article (the corpus that says which words are rare)."""
+    return frozenset(t for tok in tokens(f"{title}\n{body}")[:limit] if (t := _term(tok)) is not None)
+
+
+def lead_terms(title: str, body: str) -> Counter[str]:
+    """Content terms of the title (each counted TITLE_WEIGHT times) and of the body's lead."""
+    out: Counter[str] = Counter()
+    for tok in tokens(title):
+        if (t := _term(tok)) is not None:
+            out[t] += TITLE_WEIGHT
+    for tok in tokens(body)[:LEAD_TOKENS]:
+        if (t := _term(tok)) is not None:
+            out[t] += 1
+    return out
 
 
 @dataclass
@@ -69,46 +90,103 @@ class Rarity:
         return math.log((self.docs + 1) / (self.df[word] + 1)) + 1.0
 
 
-def similarity(a: frozenset[str], b: frozenset[str], rarity: Rarity) -> float:
-    """IDF-weighted Jaccard: the weight of shared words over the weight of all their words."""
-    union = a | b
-    if not union:
-        return 0.0
+def vector(terms: Counter[str], rarity: Rarity) -> dict[str, float]:
+    """Unit TF-IDF vector with sublinear term frequency."""
     idf = rarity.idf
-    return sum(idf(w) for w in a & b) / sum(idf(w) for w in union)
+    v = {w: (1.0 + math.log(n)) * idf(w) for w, n in terms.items() if n > 0}
+    norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+    return {w: x / norm for w, x in v.items()}
 
 
-def shared(a: frozenset[str], b: frozenset[str], rarity: Rarity, k: int = 8) -> list[str]:
-    """The rarest words two articles share: why they were grouped."""
-    return sorted(a & b, key=lambda w: (-rarity.idf(w), w))[:k]
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(w, 0.0) for w, x in a.items())
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Where an article went, and why."""
+def shared(a: Counter[str], b: Counter[str], rarity: Rarity, k: int = 8) -> list[str]:
+    """The rarest lead terms two articles share: why they were grouped."""
+    return sorted(set(a) & set(b), key=lambda w: (-rarity.idf(w), w))[:k]
 
-    story: int  # the story's number: the first article's index
-    joined: int | None  # the earlier article it matched best, when it joined a story
-    score: float
-    shared: tuple[str, ...]
+
+def as_written(title: str, body: str, terms: Sequence[str]) -> list[str]:
+    """Each term as the article first writes it in its title or lead (terms are clitic-free stems,
+    which read oddly: لجنة → جنه): for showing why two articles were grouped."""
+    wanted = set(terms)
+    found: dict[str, str] = {}
+    for text in (title, body):
+        for n, (tok, start, end) in enumerate(token_spans(text)):
+            if text is body and n >= LEAD_TOKENS:
+                break
+            term = _term(tok)
+            if term in wanted and term not in found:
+                found[term] = text[start:end]
+    return [found.get(t, t) for t in terms]
+
+
+def _key(tok: str) -> str:
+    """A token with its clitics removed, for comparing passages (والتحالف and التحالف meet)."""
+    if tok.isdigit():
+        return tok
+    stems = [r for r in readings(tok) if len(r) >= 3]
+    return min(stems, key=len) if stems else tok
+
+
+def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[str]:
+    """The ``k`` longest runs of at least ``n`` consecutive words the two texts share (clitics
+    ignored), as written in ``text_a``, longest first. Context for a grouping decision, not its
+    proof: articles on one topic share stock phrases too."""
+    spans_a = list(token_spans(text_a))
+    a = [_key(t) for t, _, _ in spans_a]
+    b = [_key(t) for t, _, _ in token_spans(text_b)]
+    starts: dict[tuple[str, ...], list[int]] = {}
+    for j in range(len(b) - n + 1):
+        starts.setdefault(tuple(b[j : j + n]), []).append(j)
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i <= len(a) - n:
+        best = 0
+        for j in starts.get(tuple(a[i : i + n]), ()):
+            length = n
+            while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
+                length += 1
+            best = max(best, length)
+        if best:
+            runs.append((best, i))
+            i += best
+        else:
+            i += 1
+    out: list[str] = []
+    seen: list[str] = []
+    for length, i in sorted(runs, key=lambda r: (-r[0], r[1])):
+        keys = " ".join(a[i : i + length])
+        if any(keys in other for other in seen):
+            continue
+        seen.append(keys)
+        out.append(text_a[spans_a[i][1] : spans_a[i + length - 1][2]])
+        if len(out) == k:
+            break
+    return out
 
 
 def assign(
-    earlier: list[tuple[datetime, frozenset[str], int]],
+    earlier: list[tuple[datetime, Counter[str], int]],
     published: datetime,
-    words: frozenset[str],
+    lead: Counter[str],
     rarity: Rarity,
     window: timedelta,
     threshold: float,
-) -> tuple[int | None, float, list[str]]:
-    """The story (of ``earlier``: (published, words, story)) this article belongs to, if any."""
-    best: tuple[float, int, frozenset[str]] | None = None
-    for when, other, story in earlier:
+) -> tuple[int | None, float, list[str], int | None]:
+    """The story this article belongs to, if any, of ``earlier``: (published, lead terms, story).
+    Returns (story, best score, rarest shared lead terms, index in ``earlier`` of the best match)."""
+    mine = vector(lead, rarity)
+    best: tuple[float, int, int] | None = None
+    for n, (when, other, story) in enumerate(earlier):
         if abs(published - when) > window:
             continue
-        score = similarity(words, other, rarity)
+        score = cosine(mine, vector(other, rarity))
         if best is None or score > best[0]:
-            best = (score, story, other)
+            best = (score, story, n)
     if best is None or best[0] < threshold:
-        return None, best[0] if best else 0.0, []
-    return best[1], best[0], shared(words, best[2], rarity)
+        return None, best[0] if best else 0.0, [], None
+    return best[1], best[0], shared(lead, earlier[best[2]][1], rarity), best[2]

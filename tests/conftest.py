@@ -241,7 +241,10 @@ def write_config(
     rules: str = RULES_YAML,
     extra_settings: str = "",
     network: str = "network:\n  allow: [127.0.0.0/8]\n",  # the test servers are on loopback
+    stories: bool = False,
 ) -> Path:
+    """A config directory. Story grouping is off unless asked for: these tests count alerts per
+    article (grouping is tested on its own, and on by default in `rasad demo`)."""
     directory.mkdir(parents=True, exist_ok=True)
     channels = ""
     if smtp_port is not None:
@@ -261,7 +264,8 @@ def write_config(
 """
     db = database or f"sqlite:///{directory / 'rasad.db'}"
     (directory / "rasad.yaml").write_text(
-        f"database: {db}\nlog_level: info\nextraction:\n  workers: 2\n{network}{extra_settings}{channels}",
+        f"database: {db}\nlog_level: info\nextraction:\n  workers: 2\n{network}{extra_settings}{channels}"
+        + ("" if stories else "stories:\n  enabled: false\n"),
         encoding="utf-8",
     )
     (directory / "feeds.yaml").write_text(

@@ -85,7 +85,10 @@ def test_demo_runs_offline_and_finds_all_five(tmp_path):
     assert out.count("✓ coalition-mission-iraq") == 5
     assert "Page chrome in extracted bodies: none" in out
     assert "5 articles (0 fell back to the feed summary)" in out
-    assert out.count("── console: نهاية مهمة التحالف الدولي في العراق") == 5
+    # 001 and 003 report the same Higher Military Commission meeting: one story, one alert per rule
+    assert out.count("── console: نهاية مهمة التحالف الدولي في العراق") == 4
+    assert out.count("story #") == 2 and "reported by 2 outlets: " in out and "joined it: similarity" in out
+    assert "نشرته أيضاً (also reported by): " in out
     assert "«" in out
 
 

@@ -10,7 +10,7 @@ from monitor.fetch import Fetcher, Limits
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.store import Store
-from monitor.stories import Rarity, assign, features, similarity
+from monitor.stories import Rarity, assign, cosine, features, lead_terms, shared_passages, vector
 from monitor.workers import ProcessPool
 from tests.conftest import ROOT
 
@@ -60,18 +60,35 @@ def test_rare_shared_words_weigh_more_than_common_ones():
     rarity = Rarity()
     for _ in range(20):
         rarity.add({"عراق", "تحالف"})
-    a = frozenset({"عراق", "تحالف", "حرير", "اربيل", "تسليم"})
-    b = frozenset({"عراق", "تحالف", "حرير", "اربيل", "مغادره"})
-    c = frozenset({"عراق", "تحالف", "صواريخ", "عين", "اسد"})
-    assert similarity(a, b, rarity) > 2 * similarity(a, c, rarity)
+    a = vector(lead_terms("", "العراق التحالف حرير أربيل تسليم"), rarity)
+    b = vector(lead_terms("", "العراق التحالف حرير أربيل مغادرة"), rarity)
+    c = vector(lead_terms("", "العراق التحالف صواريخ عين الأسد"), rarity)
+    assert cosine(a, b) > 2 * cosine(a, c)
+
+
+def test_lead_terms_count_title_words_twice_and_stop_after_the_lead():
+    """Two rewrites of one event share their title and lead; a different event on the same topic
+    shares the long background paragraph every article on the topic repeats."""
+    background = " ".join(["انسحاب قوات التحالف الدولي من قاعدة عين الأسد بحلول أيلول 2025"] * 12)
+    counts = lead_terms("اجتماع اللجنة العسكرية العليا السابع", "حضر وفد البيشمركة " + background)
+    assert counts["سابع"] == 2 and counts["بيشمركه"] == 1  # a title word counts twice
+    assert sum(counts.values()) < 90  # only the first 80 body words
 
 
 def test_the_window_keeps_far_apart_articles_apart():
     rarity = Rarity()
-    words = frozenset({"حرير", "اربيل"})
-    earlier = [(NOW - timedelta(days=10), words, 1)]
-    assert assign(earlier, NOW, words, rarity, timedelta(hours=72), 0.05)[0] is None
-    assert assign(earlier, NOW - timedelta(days=9), words, rarity, timedelta(hours=72), 0.05)[0] == 1
+    lead = lead_terms("حرير", "أربيل حرير")
+    earlier = [(NOW - timedelta(days=10), lead, 1)]
+    assert assign(earlier, NOW, lead, rarity, timedelta(hours=72), 0.05)[0] is None
+    assert assign(earlier, NOW - timedelta(days=9), lead, rarity, timedelta(hours=72), 0.05)[0] == 1
+
+
+def test_shared_passages_are_the_longest_common_runs_as_written():
+    a = "قال المتحدث إن والتحالف الدولي سيغادر قاعدة حرير في أربيل نهاية العام، وأضاف أن الوضع مستقر"
+    b = "أكد مسؤول أن التحالف الدولي سيغادر قاعدة حرير في أربيل خلال أسابيع"
+    # clitics and hamza forms ignored (إن/أن, والتحالف/التحالف), the text as the first article wrote it
+    assert shared_passages(a, b) == ["إن والتحالف الدولي سيغادر قاعدة حرير في أربيل"]
+    assert shared_passages(a, "خبر آخر تماما عن الطقس") == []
 
 
 def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):
@@ -79,7 +96,9 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
         site,
         tmp_path,
         load_config(ROOT / "config").ruleset,
-        StorySettings(window=timedelta(hours=72), threshold=0.05),
+        # a threshold below the default: the default (0.22) keeps 000 and 002 apart (see the note in
+        # scripts/evaluate_stories.py); this test is about what grouping does, so it groups them
+        StorySettings(window=timedelta(hours=72), threshold=0.12),
     )
     assert report.matched == 5  # every seed still matches and is stored
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
@@ -130,7 +149,7 @@ def test_grouping_quality_on_the_independent_event_set_does_not_regress():
     default = StorySettings()
     precision, recall, pairs, _ = evaluate(written(), default.window, default.threshold)
     assert pairs == 18
-    assert precision >= 0.72 and recall >= 0.88  # the figures measured when this default was chosen
+    assert precision >= 0.99 and recall >= 0.88  # the figures measured when this default was chosen
 
 
 def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
@@ -157,3 +176,24 @@ def test_a_story_reported_by_enough_outlets_escalates_once(site, tmp_path):
     (_, story) = emails[0]
     assert {m.source for m in store.story_members(story)} == {"عنب بلدي", "كوردستان24"}
     store.close()
+
+
+def test_grouping_is_on_by_default_and_can_be_turned_off(tmp_path):
+    from monitor.config import Settings
+
+    assert Settings().stories.enabled and Settings().stories.threshold == 0.22
+    assert not Settings.model_validate({"stories": {"enabled": False}}).stories.enabled
+
+
+def test_grouping_quality_on_the_held_out_event_set_does_not_regress():
+    """tests/stories_heldout.yaml was written after the method and threshold were chosen and was
+    never used to choose them: 10 events, 27 articles, close events on purpose."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from evaluate_stories import evaluate, written
+
+    default = StorySettings()
+    precision, recall, pairs, _ = evaluate(written("stories_heldout"), default.window, default.threshold)
+    assert pairs == 24
+    assert precision >= 0.99 and recall >= 0.66  # measured once: precision 1.000, recall 0.667

@@ -33,6 +33,7 @@ log = logging.getLogger("rasad.pipeline")
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+RARITY_TTL = timedelta(minutes=30)
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 Extractor = Callable[[bytes, str], Awaitable[Extracted | None]]
@@ -52,6 +53,8 @@ class Pipeline:
     tz: tzinfo = UTC  # for digest times
     stories: StorySettings | None = None  # group one story's articles from several outlets
     updates: Mapping[str, str] = field(default_factory=dict)  # channel → its story_updates setting
+    _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
+    _rarity_at: datetime | None = field(default=None, init=False, repr=False)
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
@@ -133,16 +136,12 @@ class Pipeline:
         assert self.stories is not None
         words = features(article.title, article.body)
         lead = lead_terms(article.title, article.body)
+        window = self.stories.window
+        rarity = await self._recent_rarity(now, window)
+        rarity.add(words)
         if not matched:
             return StoryLink(words, lead=lead)
-        window = self.stories.window
         earlier = await asyncio.to_thread(self.store.story_candidates, now - window * 2)
-        rarity = Rarity()
-        for recent in await asyncio.to_thread(
-            self.store.recent_words, now - max(window * 2, timedelta(days=7))
-        ):
-            rarity.add(recent)
-        rarity.add(words)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],
             article.published or now,
@@ -157,6 +156,18 @@ class Pipeline:
         passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
         common = as_written(article.title, article.body, common)
         return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
+
+    async def _recent_rarity(self, now: datetime, window: timedelta) -> Rarity:
+        """How rare each word is in recent articles: read from the store at most every RARITY_TTL
+        (thousands of word lists), kept current in between by adding each new article."""
+        if self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL:
+            rarity = Rarity()
+            for recent in await asyncio.to_thread(
+                self.store.recent_words, now - max(window * 2, timedelta(days=7))
+            ):
+                rarity.add(recent)
+            self._rarity, self._rarity_at = rarity, now
+        return self._rarity
 
     def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
         assert self.health is not None

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.errors import StoreError
@@ -164,7 +165,6 @@ class StoryMember:
     article_id: int
     story_id: int
     published: datetime
-    words: frozenset[str]
     source: str
     title: str
     url: str
@@ -752,6 +752,7 @@ class Store:
         with self._read("read stories") as s:
             rows = s.exec(
                 select(ArticleRow)
+                .options(defer(ArticleRow.body), defer(ArticleRow.summary), defer(ArticleRow.words))  # type: ignore[arg-type]
                 .where(col(ArticleRow.story_id).is_not(None))
                 .where(col(ArticleRow.fetched_at) >= since)
                 .order_by(col(ArticleRow.id))
@@ -946,7 +947,6 @@ def _member(a: ArticleRow) -> StoryMember:
         a.id,
         a.story_id,
         a.published_at or a.fetched_at,
-        frozenset((a.words or "").split()),
         a.source,
         a.title,
         a.url,

@@ -23,9 +23,18 @@ HIT = (TermHit("التحالف", "title", 1, "التحالف"),)
 
 
 class World:
-    def __init__(self, tmp_path, smtp, slack, email_updates="reply", slack_updates="reply", mode="immediate"):
+    def __init__(
+        self,
+        tmp_path,
+        smtp,
+        slack,
+        email_updates="reply",
+        slack_updates="reply",
+        mode="immediate",
+        database=None,
+    ):
         tmp_path.mkdir()
-        self.store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+        self.store = Store(database or f"sqlite:///{tmp_path / 'x.db'}")
         self.store.create()
         self.clock = Clock(NOW)
         self.mode = mode
@@ -108,8 +117,10 @@ def world(tmp_path, smtp, slack):
         w.close()
 
 
-def test_a_later_outlet_is_a_slack_thread_reply_and_an_email_in_the_same_thread(world, smtp, slack):
-    w = world()
+def test_a_later_outlet_is_a_slack_thread_reply_and_an_email_in_the_same_thread(
+    world, smtp, slack, database_url
+):
+    w = world(database=database_url)  # SQLite and PostgreSQL
     w.report("كتابات")
     w.deliver()
     assert len(smtp.messages) == 1 and len(slack.posts) == 1

@@ -38,6 +38,23 @@ def regen(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
+def local_email(port: int, to: str = "a@example.org"):
+    """An email channel config for the test SMTP server on 127.0.0.1 (plain, no auth)."""
+    from monitor.config import EmailChannel as EmailConfig
+
+    return EmailConfig.model_validate(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "from": "rasad@example.org",
+            "to": [to],
+            "timeout": "5s",
+        }
+    )
+
+
 class Clock:
     """A clock the test moves by hand: ``clock.now += timedelta(hours=1)``."""
 

@@ -11,12 +11,11 @@ import pytest
 from alerts.email import EmailChannel
 from alerts.outbox import Outbox
 from alerts.slack import SlackChannel
-from monitor.config import EmailChannel as EmailConfig
 from monitor.config import SlackChannel as SlackConfig
 from monitor.model import Article, Match, TermHit
 from monitor.pacing import first_due, parse_mode
 from monitor.store import Store, StoryLink
-from tests.conftest import Clock
+from tests.conftest import Clock, local_email
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 HIT = (TermHit("التحالف", "title", 1, "التحالف"),)
@@ -41,17 +40,7 @@ class World:
         self.updates = {"email": email_updates, "slack": slack_updates}
         outlets = ("كتابات", "المسلة", "عنب بلدي")
         self.store.sync_feeds([(o, f"http://{i}.test/feed") for i, o in enumerate(outlets)])
-        email = EmailConfig.model_validate(
-            {
-                "type": "email",
-                "host": "127.0.0.1",
-                "port": smtp.port,
-                "security": "none",
-                "from": "rasad@example.org",
-                "to": ["a@example.org"],
-                "timeout": "5s",
-            }
-        )
+        email = local_email(smtp.port)
         api = SlackConfig.model_validate(
             {"type": "slack", "token_env": "SLACK_TOKEN", "channel": "C0RASAD", "api_url": slack.api_url}
         )

@@ -8,7 +8,6 @@ import pytest
 
 from alerts.email import EmailChannel
 from alerts.outbox import Outbox
-from monitor.config import EmailChannel as EmailConfig
 from monitor.config import FeedConfig, HealthSettings, load_config
 from monitor.fetch import Fetcher, Limits
 from monitor.health import HealthRules, cadence, problem
@@ -16,7 +15,7 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.site import send
 from monitor.store import Store
-from tests.conftest import ROOT, Clock
+from tests.conftest import ROOT, Clock, local_email
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -45,17 +44,7 @@ def world(site, smtp, tmp_path):
     store.create()
     clock = Clock(NOW)
     health = HealthSettings(channel="admin", failures=3, silence_factor=6, min_silence=timedelta(hours=2))
-    cfg = EmailConfig.model_validate(
-        {
-            "type": "email",
-            "host": "127.0.0.1",
-            "port": smtp.port,
-            "security": "none",
-            "from": "rasad@example.org",
-            "to": ["admin@example.org"],
-            "timeout": "5s",
-        }
-    )
+    cfg = local_email(smtp.port, to="admin@example.org")
     ruleset = load_config(ROOT / "config").ruleset
 
     def poll(path):

@@ -10,11 +10,10 @@ import pytest
 
 from alerts.email import EmailChannel
 from alerts.outbox import Outbox
-from monitor.config import EmailChannel as EmailConfig
 from monitor.model import Article, Match, TermHit
 from monitor.pacing import first_due, parse_mode, parse_quiet
 from monitor.store import Store
-from tests.conftest import Clock
+from tests.conftest import Clock, local_email
 
 NOW = datetime(2026, 11, 22, 12, 7, tzinfo=UTC)  # 15:07 in Baghdad
 BAGHDAD = ZoneInfo("Asia/Baghdad")
@@ -26,17 +25,7 @@ def world(tmp_path, smtp):
     store.create()
     store.sync_feeds([("كتابات", "http://x.test/feed")])
     clock = Clock(NOW)
-    cfg = EmailConfig.model_validate(
-        {
-            "type": "email",
-            "host": "127.0.0.1",
-            "port": smtp.port,
-            "security": "none",
-            "from": "rasad@example.org",
-            "to": ["a@example.org"],
-            "timeout": "5s",
-        }
-    )
+    cfg = local_email(smtp.port)
 
     def add(n: int, mode: str = "immediate"):
         for i in range(n):

@@ -12,7 +12,7 @@ from monitor.pipeline import Pipeline
 from monitor.store import Store
 from monitor.stories import Rarity, assign, cosine, features, lead_terms, shared_passages, vector
 from monitor.workers import ProcessPool
-from tests.conftest import ROOT
+from tests.conftest import ROOT, local_email
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -115,19 +115,8 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
     # the story's alert names the other outlets that reported it
     from alerts.email import EmailChannel
     from alerts.outbox import Outbox
-    from monitor.config import EmailChannel as EmailConfig
 
-    cfg = EmailConfig.model_validate(
-        {
-            "type": "email",
-            "host": "127.0.0.1",
-            "port": smtp.port,
-            "security": "none",
-            "from": "rasad@example.org",
-            "to": ["a@example.org"],
-            "timeout": "5s",
-        }
-    )
+    cfg = local_email(smtp.port)
     channels = {"email": EmailChannel("email", cfg, secret_dir=tmp_path, environ={})}
     asyncio.run(Outbox(store, channels, lambda r: r, lambda: NOW).deliver_due())
     assert len(smtp.messages) == 3  # the follow-ups were named in the alerts: no message of their own

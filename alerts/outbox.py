@@ -290,6 +290,7 @@ class Outbox:
             self.rule_name(d.match.rule_id),
             reply_to=origin.message_key,
             thread=origin.message_ref,
+            templates=self.templates,
         )
 
 

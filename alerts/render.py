@@ -15,9 +15,6 @@ from monitor.rules import article_dates
 from monitor.snippet import plain, snippet
 from monitor.store import Notice, StoredMatch
 
-_BODY_STYLE = (
-    "font-family: Tahoma, 'Noto Naskh Arabic', Arial, sans-serif; text-align: right; line-height: 1.7"
-)
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
@@ -105,52 +102,38 @@ def render_update(
     *,
     reply_to: str | None,
     thread: str | None,
+    templates: Templates | None = None,
 ) -> Alert:
     """Another outlet reported a story the channel was alerted about: a short follow-up, in the
     thread of that alert (a Slack reply; an email with In-Reply-To)."""
+    t = templates or Templates()
     art = stored.article
-    key = f"u{stored.match_id}"
-    title = one_line(art.title) or art.url
-    source = one_line(art.source)
-    story = one_line(origin.article.title) or origin.article.url
-    head = "نشرته أيضاً"
-    english = "also reported by"
-    e = html.escape
+    ctx = {
+        "key": f"u{stored.match_id}",
+        "rule_id": stored.rule_id,
+        "rule_name": rule_name,
+        "title": one_line(art.title) or art.url,
+        "url": art.url,
+        "source": one_line(art.source),
+        "published": _date(art.published),
+        "story_title": one_line(origin.article.title) or origin.article.url,
+        "story_url": origin.article.url,
+        "story_source": one_line(origin.article.source),
+    }
+    text, body, slack = t.update(ctx)
     return Alert(
-        key=key,
+        key=ctx["key"],
         rule_id=stored.rule_id,
         rule_name=rule_name,
         article=art,
         score=stored.score,
         terms=tuple(dict.fromkeys(h.term for h in stored.hits)),
-        subject=one_line(f"Re: [Rasad] {rule_name}: {story}")[:250],
-        text=(
-            f"{head} ({english}): {source}\n{title}\n{art.url}\n{_date(art.published)}\n\n"
-            f"متابعة للتنبيه (follow-up to): {story}\n"
-        ),
-        html=(
-            f'<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"></head>'
-            f'<body dir="rtl" style="{_BODY_STYLE}">'
-            f"<p><strong>{e(head)}</strong> ({e(english)}): <bdi>{e(source)}</bdi></p>"
-            f'<p><a href="{e(art.url, quote=True)}"><bdi>{e(title)}</bdi></a><br>'
-            f"<bdi>{e(_date(art.published))}</bdi></p>"
-            f"<p>متابعة للتنبيه (follow-up to): <bdi>{e(story)}</bdi></p></body></html>\n"
-        ),
-        slack={
-            "text": slack_escape(f"{head}: {source} — {title}"),
-            "blocks": [
-                {
-                    "type": "section",
-                    "text": {
-                        "type": "mrkdwn",
-                        "text": f"*{head}* ({english}): {slack_escape(source)}\n"
-                        f"<{slack_escape(art.url)}|{slack_escape(title)}>\n{_date(art.published)}",
-                    },
-                }
-            ],
-        },
+        subject=one_line(f"Re: [Rasad] {rule_name}: {ctx['story_title']}")[:250],
+        text=text,
+        html=body,
+        slack=slack,
         data={
-            "id": key,
+            "id": ctx["key"],
             "type": "story.update",
             "follows": reply_to,
             "rule": {"id": stored.rule_id, "name": rule_name},

@@ -28,6 +28,9 @@ KINDS = {
     "digest.html.j2": "html",
     "digest.txt.j2": "text",
     "digest.slack.json.j2": "slack",
+    "update.html.j2": "html",
+    "update.txt.j2": "text",
+    "update.slack.json.j2": "slack",
 }
 # a left-to-right run: starts and ends with a Latin letter or digit, may hold spaces and URL punctuation
 # (brackets stay outside: in right-to-left text they must mirror)
@@ -63,7 +66,8 @@ def slack_escape(text: str) -> str:
 
 
 class Templates:
-    """The three templates, loaded and checked once (at start-up and on reload)."""
+    """The templates (alert, digest, follow-up; each as text, HTML and Slack), loaded and checked
+    once (at start-up and on reload)."""
 
     def __init__(self, override_dir: Path | None = None) -> None:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(DEFAULTS))]
@@ -115,6 +119,14 @@ class Templates:
             self._templates["digest.txt.j2"].render(context),
             self._templates["digest.html.j2"].render(context),
             self.slack(context, "digest.slack.json.j2"),
+        )
+
+    def update(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """A later outlet of a story the channel was alerted about: a short follow-up."""
+        return (
+            self._templates["update.txt.j2"].render(context),
+            self._templates["update.html.j2"].render(context),
+            self.slack(context, "update.slack.json.j2"),
         )
 
 

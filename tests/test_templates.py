@@ -31,7 +31,7 @@ SOURCES = {
 }
 
 
-def seed_alert(page: Path, templates: Templates):
+def seed_stored(page: Path) -> tuple[StoredMatch, str]:
     x = extract_page(page.read_bytes(), f"https://{page.parent.name}.example/{page.name}")
     art = Article(
         page.stem,
@@ -45,7 +45,12 @@ def seed_alert(page: Path, templates: Templates):
     config = load_config(ROOT / "config")
     m = next(m for m in match(art, config.ruleset, NOW) if m.rule_id == "coalition-mission-iraq")
     stored = StoredMatch(int(page.stem[:3]) + 1, m.rule_id, m.score, m.hits, NOW, art, (), m.dates)
-    return render(stored, config.ruleset.by_id[m.rule_id].name, templates)
+    return stored, config.ruleset.by_id[m.rule_id].name
+
+
+def seed_alert(page: Path, templates: Templates):
+    stored, rule_name = seed_stored(page)
+    return render(stored, rule_name, templates)
 
 
 def masked_email(alert) -> str:
@@ -60,6 +65,26 @@ def masked_email(alert) -> str:
     raw = EmailChannel("email", cfg, secret_dir=ROOT, environ={}).message(alert).as_string()
     raw = re.sub(r"^Date: .*$", "Date: <masked>", raw, flags=re.M)
     return re.sub(r"=+\d{10,}==", "<boundary>", raw)
+
+
+def test_a_follow_up_of_the_seed_story_matches_golden(regen):
+    """001 (عنب بلدي) reports the Higher Military Commission talks after 003's alert went out."""
+    from alerts.render import render_update
+
+    first, rule_name = seed_stored(next(p for p in PAGES if p.stem.startswith("003")))
+    later, _ = seed_stored(next(p for p in PAGES if p.stem.startswith("001")))
+    update = render_update(later, first, rule_name, reply_to="m4", thread="1700000000.000001")
+    outputs = {
+        "eml": masked_email(update),
+        "slack.json": json.dumps(update.slack, ensure_ascii=False, indent=1) + "\n",
+        "html": update.html,
+    }
+    assert "In-Reply-To: <rasad.m4.email@example.org>" in outputs["eml"]
+    for suffix, text in outputs.items():
+        golden = GOLDEN / f"follow-up_001_to_003.{suffix}"
+        if regen:
+            golden.write_text(text, encoding="utf-8")
+        assert text == golden.read_text(encoding="utf-8"), golden.name
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])

@@ -186,3 +186,26 @@ def test_grouping_quality_on_the_held_out_event_set_does_not_regress():
     precision, recall, pairs, _ = evaluate(written("stories_heldout"), default.window, default.threshold)
     assert pairs == 24
     assert precision >= 0.99 and recall >= 0.66  # measured once: precision 1.000, recall 0.667
+
+
+def test_a_wire_copy_with_other_boilerplate_is_the_same_story_another_event_is_not():
+    def seed(prefix: str) -> tuple[str, str]:
+        path = next((ROOT / "seeds" / "golden").glob(f"{prefix}_*.txt"))
+        title, _, rest = path.read_text(encoding="utf-8").partition("\n")
+        return title, rest.split("\n\n", 1)[1]
+
+    title, body = seed("003")
+    # another outlet runs the agency copy: its own dateline and credit, a "read also" line at the end
+    copy_title = f"{title} (فيديو)"
+    copy_body = "بغداد - شفق نيوز: " + body.split("- ", 1)[-1] + "\nاقرأ أيضاً: أخبار العراق اليوم"
+    rarity = Rarity()
+    for prefix in ("000", "001", "002", "003", "004"):
+        rarity.add(features(*seed(prefix)))
+    original, copy = (
+        vector(lead_terms(title, body), rarity),
+        vector(lead_terms(copy_title, copy_body), rarity),
+    )
+    other = vector(lead_terms(*seed("004")), rarity)  # the coalition's end too, another event
+    threshold = StorySettings().threshold
+    assert cosine(original, copy) > 0.8 > threshold
+    assert cosine(original, other) < threshold

@@ -170,18 +170,37 @@ def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
         yield tok, start, end
 
 
+def _fast_spans(text: str) -> list[tuple[int, int]]:
+    """Token spans of a text in which no character changes length when normalised."""
+    classes = text.translate(_CLASS_LIST)
+    if _irregular(classes):
+        return [m.span() for m in _CLASS_TOKEN.finditer(classes)]
+    lengths = list(map(len, classes.split(" ")))  # every word between spaces is one token
+    starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+    ends = compress(map(add, starts, lengths), lengths)
+    return list(zip(compress(starts, lengths), ends, strict=False))
+
+
+def leading_spans(text: str, toks: list[str], last: int) -> list[tuple[int, int]]:
+    """The spans of at least tokens ``0 .. last`` of ``text`` (``toks`` are its tokens): only as much
+    of the text is read as they take, which is what highlighting a few early matches needs."""
+    if last < len(toks) - 1:
+        cut = int((sum(map(len, toks[: last + 2])) + last + 2) * 1.25) + 16  # the tokens fit in less
+        while cut < len(text):
+            head = text[:cut]
+            if _EXPANDS.search(head):
+                break
+            found = _fast_spans(head)
+            if len(found) > last + 1:
+                return found[:-1]  # the last one may be cut short
+            cut *= 2
+    return spans(text, len(toks))
+
+
 def spans(text: str, count: int) -> list[tuple[int, int]]:
     """The original-text span of each of the ``count`` tokens of ``text``."""
     if not _EXPANDS.search(text):
-        classes = text.translate(_CLASS_LIST)
-        if not _irregular(classes):  # every word between spaces is one token
-            lengths = list(map(len, classes.split(" ")))
-            starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-            ends = compress(map(add, starts, lengths), lengths)
-            found = list(zip(compress(starts, lengths), ends, strict=False))
-            if len(found) == count:
-                return found
-        found = [m.span() for m in _CLASS_TOKEN.finditer(classes)]
+        found = _fast_spans(text)
         if len(found) == count:
             return found
     # a ligature changed lengths: find the words in the original text instead

@@ -33,8 +33,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from monitor.arabic import normalize, token_spans, tokens
-from monitor.arabic import spans as token_offsets
+from monitor.arabic import leading_spans, normalize, token_spans, tokens
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
@@ -836,6 +835,11 @@ def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Mat
     if score < rule.threshold:
         return None
     found = sorted((FIELD_ORDER[f], pos, t, length) for t in used for f, pos, length in ctx.hits[t])
+    last: dict[str, int] = {}
+    for f, pos, _, length in found:
+        last[FIELDS[f]] = max(last.get(FIELDS[f], 0), pos + length - 1)
+    for name, position in last.items():
+        _read_spans(p, name, position)
     terms = ruleset.terms
     term_hits = tuple(
         TermHit(terms[t].text, FIELDS[f], pos, _original(p, FIELDS[f], pos, length))
@@ -849,14 +853,21 @@ def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> f
     return sum(ruleset.terms[t].weight * max(rule.field_weights[h[0]] for h in ctx.hits[t]) for t in used)
 
 
+def _read_spans(p: _Prepared, f: str, last: int) -> list[tuple[int, int]]:
+    """Where tokens ``0 .. last`` of field ``f`` are in its text: read as far as that, no further."""
+    spans, toks = p.spans.get(f, []), p.toks[f]
+    if last >= len(spans) and len(spans) < len(toks):
+        spans = p.spans[f] = leading_spans(p.texts[f], toks, max(last, 2 * len(spans)))
+    return spans
+
+
 def _original(p: _Prepared, f: str, pos: int, length: int) -> str:
     """The article's own spelling of tokens ``pos .. pos+length``."""
-    if f not in p.spans:
-        p.spans[f] = token_offsets(p.texts[f], len(p.toks[f]))
-    spans, toks = p.spans[f], p.toks[f]
-    if len(spans) != len(toks) or pos + length > len(spans):
+    toks, last = p.toks[f], pos + length - 1
+    spans = _read_spans(p, f, last)
+    if last >= len(spans) or len(spans) > len(toks):
         return " ".join(toks[pos : pos + length])
-    return p.texts[f][spans[pos][0] : spans[pos + length - 1][1]]
+    return p.texts[f][spans[pos][0] : spans[last][1]]
 
 
 _SENTENCE_END = re.compile(r"[.!?؟\n]")

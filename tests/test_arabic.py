@@ -103,3 +103,20 @@ def test_spans_cover_each_token_on_every_path():
         assert [s for s, _ in found] == sorted(s for s, _ in found)
     assert spans("كوردستان24 نيوز", 3) == [(0, 8), (8, 10), (11, 15)]  # letters and digits: apart
     assert spans("مُهِمَّةٌ كبيرة", 2) == [(0, 9), (10, 15)]  # diacritics kept for display
+
+
+def test_leading_spans_agree_with_the_whole_text_for_the_tokens_they_cover():
+    from pathlib import Path
+
+    from monitor.arabic import leading_spans, spans
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
+    texts += ["كوردستان24 " * 40 + "مُهِمَّةٌ ـ لـ”التحالف” " * 30, "ﻻ للحرب " * 50]
+    for text in texts:
+        toks = tokens(text)
+        whole = spans(text, len(toks))
+        for last in (0, 1, 5, 17, len(toks) // 3, len(toks) - 2, len(toks) - 1):
+            head = leading_spans(text, toks, last)
+            assert len(head) > last
+            assert head == whole[: len(head)], (text[:30], last)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
@@ -129,16 +130,6 @@ _CLASS_LIST = _classes()
 _CLASS_TOKEN = re.compile("a(?:g*a)*g*|d(?:g*d)*g*")
 
 
-def _irregular(classes: str) -> bool:
-    """Whether a word cannot be cut by spaces alone: letters and digits together (two tokens),
-    deleted characters only (no token) or before the first letter (not part of the token)."""
-    if "g" in classes:
-        if classes.startswith("g") or " g" in classes:
-            return True
-        classes = classes.replace("g", "")
-    return "ad" in classes or "da" in classes
-
-
 _IGNORABLE = "".join(chr(cp) for cp, t in enumerate(_TOKEN_LIST) if t == _GAP and cp > 32)
 _ORIGINAL_WORD = re.compile(r"(?:[^\W_]|[" + re.escape(_IGNORABLE) + r"])+")
 
@@ -148,10 +139,20 @@ def normalize(text: str) -> str:
     return text.translate(_NORM_LIST)
 
 
-def tokens(text: str) -> list[str]:
+class Tokens(list[str]):
+    """Tokens that remember the text's translation they were cut from (same length as the text
+    when no character changed length), so their positions in the text come without a second pass."""
+
+    __slots__ = ("translated",)
+    translated: str
+
+
+def tokens(text: str) -> Tokens:
     """Normalised word tokens of ``text``: the fast path used for matching."""
-    out: list[str] = []
-    for word in text.translate(_TOKEN_LIST).replace(_GAP, "").split():
+    translated = text.translate(_TOKEN_LIST)
+    out = Tokens()
+    out.translated = translated
+    for word in translated.replace(_GAP, "").split():
         if word.isalpha() or word.isdigit():
             out.append(word)
         else:
@@ -171,22 +172,102 @@ def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def _fast_spans(text: str) -> list[tuple[int, int]]:
-    """Token spans of a text in which no character changes length when normalised."""
+    """Token spans of a text in which no character changes length when normalised.
+
+    Words between spaces are tokens (C-level string operations do the work); the few words that
+    are not — letters and digits together (كوردستان24: two tokens), deleted characters before the
+    first letter or alone — are cut by a regular expression, one word at a time."""
     classes = text.translate(_CLASS_LIST)
-    if _irregular(classes):
-        return [m.span() for m in _CLASS_TOKEN.finditer(classes)]
-    lengths = list(map(len, classes.split(" ")))  # every word between spaces is one token
+    if ("ag" in classes and "gd" in classes) or ("dg" in classes and "ga" in classes):
+        return [m.span() for m in _CLASS_TOKEN.finditer(classes)]  # rare: a gap between letter and digit
+    lengths = list(map(len, classes.split(" ")))
     starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-    ends = compress(map(add, starts, lengths), lengths)
-    return list(zip(compress(starts, lengths), ends, strict=False))
+    words = list(zip(compress(starts, lengths), compress(map(add, starts, lengths), lengths), strict=False))
+    odd = _odd_words(classes)
+    if not odd:
+        return words
+    word_starts = [w[0] for w in words]
+    out: list[tuple[int, int]] = []
+    done = 0
+    for offset in sorted(odd):
+        i = bisect_right(word_starts, offset) - 1
+        if i < done:
+            continue
+        out.extend(words[done:i])
+        start, end = words[i]
+        out.extend(m.span() for m in _CLASS_TOKEN.finditer(classes, start, end))
+        done = i + 1
+    out.extend(words[done:])
+    return out
+
+
+def _odd_words(classes: str) -> set[int]:
+    """Offsets inside the words that are not one token each (see :func:`_fast_spans`)."""
+    found: set[int] = set()
+    for pattern in ("ad", "da", " g"):
+        i = classes.find(pattern)
+        while i != -1:
+            found.add(i + (pattern == " g"))
+            i = classes.find(pattern, i + 1)
+    if classes.startswith("g"):
+        found.add(0)
+    return found
+
+
+_DIGITS = re.compile(r"\d+")
+# one token in a translation: letters (or digits) with deleted characters between and after them
+_TRANSLATED_TOKEN = re.compile("(?:[^\\W\\d_](?:\x00*[^\\W\\d_])*|\\d(?:\x00*\\d)*)\x00*")
+
+
+def _translated_spans(translated: str) -> list[tuple[int, int]]:
+    """Token spans from the translation :func:`tokens` made (no character changed length): words
+    between spaces, and the few that are not one token each cut by a regular expression."""
+    lengths = list(map(len, translated.split(" ")))
+    starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+    words = list(zip(compress(starts, lengths), compress(map(add, starts, lengths), lengths), strict=False))
+    odd: set[int] = set()
+    end = len(translated)
+    for m in _DIGITS.finditer(translated):  # digits next to letters (كوردستان24): two tokens
+        before, after = m.start() - 1, m.end()
+        while before >= 0 and translated[before] == _GAP:
+            before -= 1
+        while after < end and translated[after] == _GAP:
+            after += 1
+        if (before >= 0 and translated[before] != " ") or (after < end and translated[after] != " "):
+            odd.add(m.start())
+    i = translated.find(" " + _GAP)
+    while i != -1:  # deleted characters first, or alone
+        odd.add(i + 1)
+        i = translated.find(" " + _GAP, i + 1)
+    if translated.startswith(_GAP):
+        odd.add(0)
+    if not odd:
+        return words
+    word_starts = [w[0] for w in words]
+    out: list[tuple[int, int]] = []
+    done = 0
+    for offset in sorted(odd):
+        n = bisect_right(word_starts, offset) - 1
+        if n < done:
+            continue
+        out.extend(words[done:n])
+        out.extend(m.span() for m in _TRANSLATED_TOKEN.finditer(translated, *words[n]))
+        done = n + 1
+    out.extend(words[done:])
+    return out
 
 
 def leading_spans(text: str, toks: list[str], last: int) -> list[tuple[int, int]]:
     """The spans of at least tokens ``0 .. last`` of ``text`` (``toks`` are its tokens): only as much
     of the text is read as they take, which is what highlighting a few early matches needs."""
+    translated = getattr(toks, "translated", None)
+    if translated is not None and len(translated) == len(text):  # no character changed length
+        found = _translated_spans(translated)  # no second pass over the text
+        if len(found) == len(toks):
+            return found
     if last < len(toks) - 1:
         cut = int((sum(map(len, toks[: last + 2])) + last + 2) * 1.25) + 16  # the tokens fit in less
-        while cut < len(text):
+        while cut < len(text) * 0.7:  # beyond that, reading it all costs no more
             head = text[:cut]
             if _EXPANDS.search(head):
                 break

@@ -120,3 +120,11 @@ def test_leading_spans_agree_with_the_whole_text_for_the_tokens_they_cover():
             head = leading_spans(text, toks, last)
             assert len(head) > last
             assert head == whole[: len(head)], (text[:30], last)
+
+
+def test_spans_from_the_tokenisers_translation_survive_emoji_and_ligatures():
+    from monitor.arabic import leading_spans, spans
+
+    for text in ("🙂 العراق 🙂التحالف 2026🙂", "ﻻ للحرب ﷲ أكبر", "كوردستان24 " * 3):
+        toks = tokens(text)
+        assert leading_spans(text, toks, len(toks) - 1) == spans(text, len(toks))

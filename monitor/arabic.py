@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
 from operator import add
@@ -141,10 +141,18 @@ def normalize(text: str) -> str:
 
 class Tokens(list[str]):
     """Tokens that remember the text's translation they were cut from (same length as the text
-    when no character changed length), so their positions in the text come without a second pass."""
+    when no character changed length), so their positions in the text come without a second pass.
 
-    __slots__ = ("translated",)
+    ``split``: the words (between spaces) that gave more than one token, as (first token, count),
+    e.g. كوردستان24; ``regular``: every other word gave exactly one token."""
+
+    __slots__ = ("regular", "split", "translated")
     translated: str
+    split: list[tuple[int, int]]
+    regular: bool
+
+
+_GAP_ONLY = re.compile("(?:^| )\x00+(?= |$)")
 
 
 def tokens(text: str) -> Tokens:
@@ -152,11 +160,59 @@ def tokens(text: str) -> Tokens:
     translated = text.translate(_TOKEN_LIST)
     out = Tokens()
     out.translated = translated
+    out.split = []
     for word in translated.replace(_GAP, "").split():
         if word.isalpha() or word.isdigit():
             out.append(word)
         else:
-            out.extend(_SPLIT.findall(word))
+            parts = _SPLIT.findall(word)
+            out.split.append((len(out), len(parts)))
+            out.extend(parts)
+    gaps = translated.startswith(_GAP) or " " + _GAP in translated
+    out.regular = not (gaps and _GAP_ONLY.search(translated)) and all(n for _, n in out.split)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _skip(words: int) -> re.Pattern[str]:
+    return re.compile(f"(?: *[^ ]+){{{words}}} *")
+
+
+def token_offsets(text: str, toks: list[str], positions: Iterable[int]) -> dict[int, tuple[int, int]] | None:
+    """The spans in ``text`` of the tokens at ``positions``, found by skipping words of the
+    tokeniser's translation inside the regular expression engine (no object per word); None when
+    the translation cannot tell (then read the whole text: :func:`leading_spans`)."""
+    translated = getattr(toks, "translated", None)
+    if translated is None or not getattr(toks, "regular", False) or len(translated) != len(text):
+        return None
+    split: list[tuple[int, int]] = getattr(toks, "split", [])
+    out: dict[int, tuple[int, int]] = {}
+    at = previous = 0  # where word number ``previous`` starts
+    for k in sorted(set(positions)):
+        word, part = k, None  # the word token k is in, and which of its tokens
+        for first, count in split:
+            if first + count <= k:
+                word -= count - 1
+            elif first <= k:
+                word, part = word - (k - first), k - first
+                break
+            else:
+                break
+        m = _skip(word - previous).match(translated, at)
+        if m is None or m.end() >= len(translated):
+            return None
+        at, previous = m.end(), word
+        start = at
+        while translated[start] == _GAP:  # deleted characters before the first letter
+            start += 1
+        end = translated.find(" ", start)
+        end = len(translated) if end == -1 else end
+        if part is not None:
+            pieces = [m.span() for m in _TRANSLATED_TOKEN.finditer(translated, start, end)]
+            if part >= len(pieces):
+                return None
+            start, end = pieces[part]
+        out[k] = (start, end)
     return out
 
 

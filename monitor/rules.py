@@ -33,7 +33,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from monitor.arabic import leading_spans, normalize, token_spans, tokens
+from monitor.arabic import leading_spans, normalize, token_offsets, token_spans, tokens
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
@@ -707,7 +707,7 @@ class _Prepared:
     reference: date
     hits: Hits = field(default_factory=dict)  # positions, found on demand (see ``locate``)
     located: set[int] = field(default_factory=set)
-    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    spans: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)  # field → token → span
     dates: list[MentionedDate] | None = None
     _language: str | None = None
 
@@ -796,19 +796,18 @@ def match(
 
     ``toks`` may give the fields' tokens when the caller has them already."""
     p = prepare(article, ruleset, now, toks)
-    out: list[Match] = []
     candidates = [ruleset.rules[i] for i in candidate_rules(ruleset, p.all_found)]
     candidates = [rule for rule in candidates if _gate(rule, p, now) is None]
     p.locate(t for rule in candidates for t in rule.all_terms)  # one pass over the text for all
+    held: list[_Evidence] = []
     for rule in candidates:
         ctx = _context(p, rule)
-        if not rule.root.holds(ctx):
-            p.dates = ctx.cached_dates
-            continue
+        holds = rule.root.holds(ctx)
         p.dates = ctx.cached_dates
-        m = _match(rule, ruleset, p, ctx)
-        if m is not None:
-            out.append(m)
+        if holds and (ev := _evidence(rule, ruleset, ctx)) is not None:
+            held.append(ev)
+    _read_all_spans(p, held)  # where every matched term is in the text, in one pass per field
+    out = [_build(ev, ruleset, p) for ev in held]
     out.sort(key=lambda m: -m.score)
     return out
 
@@ -827,25 +826,53 @@ def candidate_rules(ruleset: RuleSet, found: set[int]) -> list[int]:
     return sorted(out)
 
 
-def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Match | None:
+@dataclass
+class _Evidence:
+    """Why a rule holds: the terms it used (each hit as sort key), its score, the dates."""
+
+    rule: CompiledRule
+    score: float
+    hits: list[tuple[int, int, int, int]]  # (field order, position, term id, length), sorted
+    dates: list[MentionedDate]
+
+
+def _evidence(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx) -> _Evidence | None:
     used: set[int] = set()
     dates: list[MentionedDate] = []
     rule.root.used(ctx, used, dates)
     score = _score(rule, ruleset, ctx, used)
     if score < rule.threshold:
         return None
-    found = sorted((FIELD_ORDER[f], pos, t, length) for t in used for f, pos, length in ctx.hits[t])
-    last: dict[str, int] = {}
-    for f, pos, _, length in found:
-        last[FIELDS[f]] = max(last.get(FIELDS[f], 0), pos + length - 1)
-    for name, position in last.items():
-        _read_spans(p, name, position)
+    hits = sorted((FIELD_ORDER[f], pos, t, length) for t in used for f, pos, length in ctx.hits[t])
+    return _Evidence(rule, score, hits, dates)
+
+
+def _build(ev: _Evidence, ruleset: RuleSet, p: _Prepared) -> Match:
+    """The match, with each hit in the article's own spelling (positions read beforehand for every
+    match of the article at once: see :func:`_read_all_spans`)."""
     terms = ruleset.terms
     term_hits = tuple(
         TermHit(terms[t].text, FIELDS[f], pos, _original(p, FIELDS[f], pos, length))
-        for f, pos, t, length in found
+        for f, pos, t, length in ev.hits
     )
-    return Match(rule.id, score, term_hits, tuple(dates))
+    return Match(ev.rule.id, ev.score, term_hits, tuple(ev.dates))
+
+
+def _read_all_spans(p: _Prepared, evidence: Iterable[_Evidence]) -> None:
+    needed: dict[str, set[int]] = {}
+    for ev in evidence:
+        for f, pos, _, length in ev.hits:
+            needed.setdefault(FIELDS[f], set()).update((pos, pos + length - 1))
+    for name, positions in needed.items():
+        _read_spans(p, name, positions)
+
+
+def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Match | None:
+    ev = _evidence(rule, ruleset, ctx)
+    if ev is None:
+        return None
+    _read_all_spans(p, [ev])
+    return _build(ev, ruleset, p)
 
 
 def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> float:
@@ -853,19 +880,26 @@ def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> f
     return sum(ruleset.terms[t].weight * max(rule.field_weights[h[0]] for h in ctx.hits[t]) for t in used)
 
 
-def _read_spans(p: _Prepared, f: str, last: int) -> list[tuple[int, int]]:
-    """Where tokens ``0 .. last`` of field ``f`` are in its text: read as far as that, no further."""
-    spans, toks = p.spans.get(f, []), p.toks[f]
-    if last >= len(spans) and len(spans) < len(toks):
-        spans = p.spans[f] = leading_spans(p.texts[f], toks, max(last, 2 * len(spans)))
+def _read_spans(p: _Prepared, f: str, positions: set[int]) -> dict[int, tuple[int, int]]:
+    """Where the tokens at ``positions`` of field ``f`` are in its text (remembered per article)."""
+    spans = p.spans.setdefault(f, {})
+    missing = positions - spans.keys()
+    if missing:
+        text, toks = p.texts[f], p.toks[f]
+        found = token_offsets(text, toks, missing)
+        if found is None:  # read the text as far as the last of them
+            found = dict(enumerate(leading_spans(text, toks, max(missing))))
+        spans.update(found)
     return spans
 
 
 def _original(p: _Prepared, f: str, pos: int, length: int) -> str:
     """The article's own spelling of tokens ``pos .. pos+length``."""
     toks, last = p.toks[f], pos + length - 1
-    spans = _read_spans(p, f, last)
-    if last >= len(spans) or len(spans) > len(toks):
+    spans = p.spans.get(f) or {}
+    if pos not in spans or last not in spans:
+        spans = _read_spans(p, f, {pos, last})
+    if pos not in spans or last not in spans or last >= len(toks):
         return " ".join(toks[pos : pos + length])
     return p.texts[f][spans[pos][0] : spans[last][1]]
 

@@ -128,3 +128,29 @@ def test_spans_from_the_tokenisers_translation_survive_emoji_and_ligatures():
     for text in ("🙂 العراق 🙂التحالف 2026🙂", "ﻻ للحرب ﷲ أكبر", "كوردستان24 " * 3):
         toks = tokens(text)
         assert leading_spans(text, toks, len(toks) - 1) == spans(text, len(toks))
+
+
+def test_token_offsets_skip_words_to_the_same_spans_or_decline():
+    from pathlib import Path
+
+    from monitor.arabic import spans, token_offsets
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds" / "golden").glob("*.txt"))]
+    texts += ["  أعلنت الحكومة العراقیة، اليوم، إنھاء المُهمّة لـ”التحالف” ٢٠٢٦  "]
+    checked = 0
+    for text in texts:
+        toks = tokens(text)
+        found = token_offsets(text, toks, range(len(toks)))
+        if found is None:  # a word of letters and digits, a stray diacritic…: the caller reads it all
+            assert not toks.regular
+            continue
+        checked += 1
+        assert [found[k] for k in range(len(toks))] == spans(text, len(toks))
+        some = token_offsets(text, toks, [len(toks) - 1, 3, 0])
+        assert some == {k: found[k] for k in (0, 3, len(toks) - 1)}
+    assert checked >= 5
+    text = "أربيل (كوردستان24)- أعلنت  َمهمة"  # letters and digits in one word; a stray diacritic
+    assert token_offsets(text, tokens(text), range(5)) == dict(enumerate(spans(text, 5)))
+    assert token_offsets("مهمة", tokens("مهمة"), [5]) is None  # past the last token
+    assert token_offsets("مهمة ـ خبر", tokens("مهمة ـ خبر"), [1]) is None  # a word that is no token

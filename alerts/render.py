@@ -26,7 +26,12 @@ def one_line(text: str) -> str:
 
 
 def _date(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "date unknown"
+    """A publication time; a page that gave only a date (midnight UTC to the second) shows the date."""
+    if when is None:
+        return "date unknown"
+    if (when.hour, when.minute, when.second, when.microsecond) == (0, 0, 0, 0):
+        return when.strftime("%Y-%m-%d")
+    return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def context(

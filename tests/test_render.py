@@ -92,3 +92,11 @@ def test_a_story_follow_up_is_short_right_to_left_escaped_and_names_what_it_foll
     assert "\n" not in update.text.splitlines()[1]  # the title stays on one line
     assert update.data["type"] == "story.update" and update.data["follows"] == "m7"
     assert update.data["story"]["title"] == "انسحاب التحالف الدولي من العراق"
+
+
+def test_a_page_that_gave_only_a_date_shows_no_made_up_time():
+    from alerts.render import _date
+
+    assert _date(datetime(2024, 1, 27, tzinfo=UTC)) == "2024-01-27"
+    assert _date(datetime(2024, 1, 27, 12, 20, tzinfo=UTC)) == "2024-01-27 12:20 UTC"
+    assert _date(None) == "date unknown"

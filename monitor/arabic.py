@@ -270,57 +270,13 @@ def _odd_words(classes: str) -> set[int]:
     return found
 
 
-_DIGITS = re.compile(r"\d+")
 # one token in a translation: letters (or digits) with deleted characters between and after them
 _TRANSLATED_TOKEN = re.compile("(?:[^\\W\\d_](?:\x00*[^\\W\\d_])*|\\d(?:\x00*\\d)*)\x00*")
-
-
-def _translated_spans(translated: str) -> list[tuple[int, int]]:
-    """Token spans from the translation :func:`tokens` made (no character changed length): words
-    between spaces, and the few that are not one token each cut by a regular expression."""
-    lengths = list(map(len, translated.split(" ")))
-    starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-    words = list(zip(compress(starts, lengths), compress(map(add, starts, lengths), lengths), strict=False))
-    odd: set[int] = set()
-    end = len(translated)
-    for m in _DIGITS.finditer(translated):  # digits next to letters (كوردستان24): two tokens
-        before, after = m.start() - 1, m.end()
-        while before >= 0 and translated[before] == _GAP:
-            before -= 1
-        while after < end and translated[after] == _GAP:
-            after += 1
-        if (before >= 0 and translated[before] != " ") or (after < end and translated[after] != " "):
-            odd.add(m.start())
-    i = translated.find(" " + _GAP)
-    while i != -1:  # deleted characters first, or alone
-        odd.add(i + 1)
-        i = translated.find(" " + _GAP, i + 1)
-    if translated.startswith(_GAP):
-        odd.add(0)
-    if not odd:
-        return words
-    word_starts = [w[0] for w in words]
-    out: list[tuple[int, int]] = []
-    done = 0
-    for offset in sorted(odd):
-        n = bisect_right(word_starts, offset) - 1
-        if n < done:
-            continue
-        out.extend(words[done:n])
-        out.extend(m.span() for m in _TRANSLATED_TOKEN.finditer(translated, *words[n]))
-        done = n + 1
-    out.extend(words[done:])
-    return out
 
 
 def leading_spans(text: str, toks: list[str], last: int) -> list[tuple[int, int]]:
     """The spans of at least tokens ``0 .. last`` of ``text`` (``toks`` are its tokens): only as much
     of the text is read as they take, which is what highlighting a few early matches needs."""
-    translated = getattr(toks, "translated", None)
-    if translated is not None and len(translated) == len(text):  # no character changed length
-        found = _translated_spans(translated)  # no second pass over the text
-        if len(found) == len(toks):
-            return found
     if last < len(toks) - 1:
         cut = int((sum(map(len, toks[: last + 2])) + last + 2) * 1.25) + 16  # the tokens fit in less
         while cut < len(text) * 0.7:  # beyond that, reading it all costs no more

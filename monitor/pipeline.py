@@ -135,12 +135,12 @@ class Pipeline:
         """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
         assert self.stories is not None
         words = features(article.title, article.body)
-        lead = lead_terms(article.title, article.body)
         window = self.stories.window
         rarity = await self._recent_rarity(now, window)
         rarity.add(words)
         if not matched:
-            return StoryLink(words, lead=lead)
+            return StoryLink(words)  # only matched articles join stories: no lead terms needed
+        lead = lead_terms(article.title, article.body)
         earlier = await asyncio.to_thread(self.store.story_candidates, now - window * 2)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],

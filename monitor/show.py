@@ -125,7 +125,7 @@ def format_deliveries(deliveries: Sequence[Delivery], now: datetime) -> str:
             d.status,
             str(d.attempts),
             when(d.next_attempt_at, None) if d.status != "dead" else "-",
-            d.match.rule_id,
+            d.match.rule_id + (" (follow-up)" if d.kind == "update" else ""),
             d.match.article.title[:50],
             (d.last_error or "")[:80],
         )

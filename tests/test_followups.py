@@ -149,6 +149,11 @@ def test_an_outlet_named_in_the_alert_itself_gets_no_follow_up(world, smtp, slac
     w.deliver()  # 10:00: the digest is not due; the follow-ups wait for it
     assert not smtp.messages and not slack.posts
     assert {d.status for d in w.store.deliveries()} == {"pending"}
+    from monitor.show import format_deliveries
+
+    listing = format_deliveries(w.store.deliveries(), w.clock.now)  # what `rasad deliveries` prints
+    rows = listing.splitlines()[1:]
+    assert len(rows) == 4 and sum("r (follow-up)" in row for row in rows) == 2  # 2 alerts, 2 follow-ups
     w.clock.now = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
     w.deliver()
     w.clock.now += timedelta(minutes=5)

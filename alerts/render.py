@@ -34,6 +34,19 @@ def _date(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _article_context(stored: StoredMatch, rule_name: str) -> dict[str, Any]:
+    """The rule and the article, as every template shows them."""
+    art = stored.article
+    return {
+        "rule_id": stored.rule_id,
+        "rule_name": rule_name,
+        "title": one_line(art.title) or art.url,
+        "url": art.url,
+        "source": one_line(art.source),
+        "published": _date(art.published),
+    }
+
+
 def context(
     stored: StoredMatch, rule_name: str, also_reported_by: Sequence[dict[str, str]] = ()
 ) -> dict[str, Any]:
@@ -41,13 +54,8 @@ def context(
     art = stored.article
     mentioned = list(stored.dates) or article_dates(art, stored.created_at)[:6]
     return {
+        **_article_context(stored, rule_name),
         "key": f"m{stored.match_id}",
-        "rule_id": stored.rule_id,
-        "rule_name": rule_name,
-        "title": one_line(art.title) or art.url,
-        "url": art.url,
-        "source": one_line(art.source),
-        "published": _date(art.published),
         "snippet": snippet(art, stored.hits),
         "terms": list(dict.fromkeys(h.term for h in stored.hits)),
         "dates": [{"text": one_line(d.text), "iso": d.iso} for d in mentioned],
@@ -114,13 +122,8 @@ def render_update(
     t = templates or Templates()
     art = stored.article
     ctx = {
+        **_article_context(stored, rule_name),
         "key": f"u{stored.match_id}",
-        "rule_id": stored.rule_id,
-        "rule_name": rule_name,
-        "title": one_line(art.title) or art.url,
-        "url": art.url,
-        "source": one_line(art.source),
-        "published": _date(art.published),
         "story_title": one_line(origin.article.title) or origin.article.url,
         "story_url": origin.article.url,
         "story_source": one_line(origin.article.source),

@@ -85,9 +85,6 @@ class TermIndex:
         self.singles: _Memo[str, frozenset[int]] = _Memo(self._singles)
         self.pairs: _Memo[tuple[str, str], frozenset[int]] = _Memo(self._pair)
 
-    def __len__(self) -> int:
-        return len(self.singles)
-
     def clear(self) -> None:
         """Forget every memoised token (as a fresh process would)."""
         self.singles.clear()

@@ -754,15 +754,17 @@ def prepare(
 
 
 def _context(p: _Prepared, rule: CompiledRule) -> _Ctx:
-    """The article's hits of this rule's terms, in this rule's fields (cost: the rule's size)."""
+    """The article's hits of this rule's terms, in this rule's fields (cost: the rule's size, or
+    nothing when the rule reads every field: then it sees all hits found so far, and only ever
+    looks up its own terms)."""
     p.locate(rule.all_terms)
-    hits: Hits = {}
-    every_field = rule.fields.issuperset(p.toks)
-    for t in rule.all_terms:
-        found = p.hits.get(t)
-        if found:
-            kept = found if every_field else [h for h in found if h[0] in rule.fields]
-            if kept:
+    if rule.fields.issuperset(p.toks):  # nothing to leave out: the rule only asks about its own terms
+        hits = p.hits
+    else:
+        hits = {}
+        for t in rule.all_terms:
+            found = p.hits.get(t)
+            if found and (kept := [h for h in found if h[0] in rule.fields]):
                 hits[t] = kept
     ctx = _Ctx(p.article, hits, p.reference, rule.fields)
     ctx.cached_dates = p.dates

@@ -81,23 +81,41 @@ class TermIndex:
         self.long_first: dict[str, tuple[tuple[int, tuple[Tok, ...]], ...]] = {}
         # term id → the text tokens seen so far that start it (to find its positions quickly)
         self.term_tokens: defaultdict[int, set[str]] = defaultdict(set)
+        # every token worked out so far; of those, the ones that are a one-word term, and their terms
+        # (most tokens start nothing: an article is intersected with these sets, in C)
+        self.seen: set[str] = set()
+        self.single_of: dict[str, frozenset[int]] = {}
+        self.single_keys: set[str] = set()
+        self.pair_keys: set[str] = set()
+        self.long_keys: set[str] = set()
+        # first token of a two-word phrase → exact spellings its second tokens take (None when a
+        # second token is a prefix: then any next word may do)
+        self.seconds: dict[str, frozenset[str] | None] = {}
 
-        self.singles: _Memo[str, frozenset[int]] = _Memo(self._singles)
         self.pairs: _Memo[tuple[str, str], frozenset[int]] = _Memo(self._pair)
 
     def clear(self) -> None:
         """Forget every memoised token (as a fresh process would)."""
-        self.singles.clear()
-        self.pairs.clear()
+        self.seen.clear()
+        self.single_of.clear()
+        self.single_keys.clear()
         self.pair_first.clear()
+        self.pair_keys.clear()
+        self.seconds.clear()
+        self.pairs.clear()
         self.long_first.clear()
+        self.long_keys.clear()
         self.term_tokens.clear()
 
     def begin(self) -> None:
         """Called before an article's fields are searched: keeps the memos bounded. Between two
         calls nothing is forgotten that :meth:`locate` relies on."""
-        if len(self.pair_first) + len(self.long_first) + len(self.term_tokens) >= MEMO_MAX:
+        if len(self.seen) + len(self.term_tokens) >= MEMO_MAX:
             self.clear()
+
+    def singles(self, token: str) -> frozenset[int]:
+        """The one-word terms ``token`` is (after :meth:`find` has seen it)."""
+        return self.single_of.get(token, _EMPTY)
 
     def starting(self, token: str) -> list[tuple[int, tuple[Tok, ...]]]:
         """Every term whose first token accepts one of ``token``'s readings, with its other tokens."""
@@ -112,7 +130,9 @@ class TermIndex:
                     out.setdefault(term_id, rest)
         return list(out.items())
 
-    def _singles(self, token: str) -> frozenset[int]:
+    def _learn(self, token: str) -> None:
+        """Work out once what ``token`` starts."""
+        self.seen.add(token)
         singles, pairs, longer = [], [], []
         for term_id, rest in self.starting(token):
             self.term_tokens[term_id].add(token)
@@ -122,11 +142,17 @@ class TermIndex:
                 pairs.append((term_id, rest[0]))
             else:
                 longer.append((term_id, rest))
+        if singles:
+            self.single_of[token] = frozenset(singles)
+            self.single_keys.add(token)
         if pairs:
             self.pair_first[token] = tuple(pairs)
+            self.pair_keys.add(token)
+            prefixed = any(tok.prefix for _, tok in pairs)
+            self.seconds[token] = None if prefixed else frozenset().union(*(tok.forms for _, tok in pairs))
         if longer:
             self.long_first[token] = tuple(longer)
-        return frozenset(singles) if singles else _EMPTY
+            self.long_keys.add(token)
 
     def _pair(self, pair: tuple[str, str]) -> frozenset[int]:
         first, second = pair
@@ -136,13 +162,18 @@ class TermIndex:
     def find(self, toks: Sequence[str]) -> set[int]:
         """The ids of the terms that occur in ``toks``."""
         distinct = set(toks)
-        found: set[int] = set().union(*map(self.singles.__getitem__, distinct))
-        firsts = distinct.intersection(self.pair_first)
-        if firsts:
-            starts = compress(range(len(toks) - 1), map(firsts.__contains__, toks))
-            pairs = {(toks[i], toks[i + 1]) for i in starts}
-            found.update(*map(self.pairs.__getitem__, pairs))
-        longs = distinct.intersection(self.long_first)
+        if not distinct.issubset(self.seen):
+            for token in distinct - self.seen:
+                self._learn(token)
+        single_of = self.single_of
+        found: set[int] = set().union(*map(single_of.__getitem__, distinct & self.single_keys))
+        firsts = distinct & self.pair_keys
+        if firsts:  # only where the second word of one of its phrases is in the text too
+            seconds = self.seconds
+            live = {f for f in firsts if (s := seconds[f]) is None or not distinct.isdisjoint(s)}
+            if live:
+                found.update(*map(self.pairs.__getitem__, _pairs_after(toks, live)))
+        longs = distinct & self.long_keys
         if longs:
             hits: Hits = {}
             self._locate_long("", toks, longs, None, hits)
@@ -155,16 +186,16 @@ class TermIndex:
         ``toks`` must have gone through :meth:`find` since the last :meth:`begin`."""
         starts: set[str] = set().union(*map(self.term_tokens.get, need, repeat(_NO_TOKENS)))
         if starts:
-            singles, pairs, pair_first = self.singles, self.pairs, self.pair_first
+            singles, pairs, pair_first = self.single_of, self.pairs, self.pair_first
             last = len(toks) - 1
             for i in compress(range(len(toks)), map(starts.__contains__, toks)):
                 tok = toks[i]
-                for term_id in singles[tok] & need:
+                for term_id in singles.get(tok, _EMPTY) & need:
                     hits.setdefault(term_id, []).append((field_name, i, 1))
                 if tok in pair_first and i < last:
                     for term_id in pairs[tok, toks[i + 1]] & need:
                         hits.setdefault(term_id, []).append((field_name, i, 2))
-        longs = starts.intersection(self.long_first)
+        longs = starts & self.long_keys
         if longs:
             self._locate_long(field_name, toks, longs, need, hits)
 
@@ -180,3 +211,20 @@ class TermIndex:
                     continue
                 if i + len(rest) < n and all(t.accepts(toks[i + 1 + j]) for j, t in enumerate(rest)):
                     hits.setdefault(term_id, []).append((field_name, i, 1 + len(rest)))
+
+
+def _pairs_after(toks: Sequence[str], firsts: set[str]) -> set[tuple[str, str]]:
+    """The distinct (token, next token) pairs of ``toks`` whose first token is one of ``firsts``."""
+    last = len(toks) - 1
+    if len(firsts) > 2:
+        return {(toks[i], toks[i + 1]) for i in compress(range(last), map(firsts.__contains__, toks))}
+    out = set()
+    for first in firsts:  # a few words: let list.index do the scanning
+        i = toks.index(first)
+        while i < last:
+            out.add((first, toks[i + 1]))
+            try:
+                i = toks.index(first, i + 1)
+            except ValueError:
+                break
+    return out

@@ -27,9 +27,11 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
+from itertools import repeat
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
@@ -279,6 +281,43 @@ class _Mentions:
 Node = _Leaf | _Group | _Near | _Regex | _Mentions
 
 
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """A rule made only of terms in ``all`` / ``any`` / ``none`` groups (most rules), as sets: it
+    holds when every ``required`` set has a hit and ``excluded`` has none; it then uses the hits of
+    ``positive``. Exactly what walking the groups gives, for a few set operations."""
+
+    required: tuple[frozenset[int], ...]
+    excluded: frozenset[int]
+    positive: frozenset[int]
+
+
+def _flat(node: Node) -> Flat | None:
+    """``node`` as a :class:`Flat`, or None when it has conditions sets cannot express."""
+    if isinstance(node, _Leaf):
+        return Flat((node.term_set,), frozenset(), node.term_set)
+    if not isinstance(node, _Group):
+        return None
+    only_terms = not node.others
+    if node.kind == "none":
+        return Flat((), node.leaf_terms, frozenset()) if only_terms else None
+    if node.kind == "any" or (node.kind == "at_least" and node.need == 1):
+        if only_terms and node.leaves:
+            return Flat((node.leaf_terms,), frozenset(), node.leaf_terms)
+        return _flat(node.children[0]) if len(node.children) == 1 else None
+    if node.kind != "all":
+        return None
+    parts = [_flat(c) for c in node.children]
+    if any(part is None for part in parts):
+        return None
+    kept = [part for part in parts if part is not None]
+    return Flat(
+        tuple(s for part in kept for s in part.required),
+        frozenset().union(*(part.excluded for part in kept)),
+        frozenset().union(*(part.positive for part in kept)),
+    )
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     id: str
@@ -297,6 +336,7 @@ class CompiledRule:
     all_terms: tuple[int, ...]  # every term it looks at
     required: tuple[frozenset[int], ...]  # each set needs at least one hit for the rule to hold
     always: bool  # can hold with no term found (regex, date, none): evaluated for every article
+    flat: Flat | None = None  # the rule as plain term sets, when it is only terms, any, all, none
 
 
 @dataclass(frozen=True)
@@ -618,6 +658,7 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
                 all_terms=tuple(dict.fromkeys(root.all_term_ids())),
                 required=tuple(_required(root)),
                 always=_holds_without_terms(root),
+                flat=_flat(root),
             )
         )
     if comp.problems:
@@ -702,7 +743,7 @@ class _Prepared:
     ruleset: RuleSet
     texts: dict[str, str]
     toks: dict[str, list[str]]
-    found: dict[str, set[int]]  # field → ids of the terms it contains
+    found: set[int]  # ids of the terms the fields contain
     published: datetime | None  # None when missing or impossibly far in the future
     reference: date
     hits: Hits = field(default_factory=dict)  # positions, found on demand (see ``locate``)
@@ -718,20 +759,12 @@ class _Prepared:
             self._language = detect_language(f"{a.title}\n{a.body[:2000] or a.summary}")
         return self._language
 
-    @property
-    def all_found(self) -> set[int]:
-        return set().union(*self.found.values())
-
     def locate(self, terms: Iterable[int]) -> None:
-        """Find the positions of ``terms`` (those not located yet) in every field."""
-        need = set(terms) - self.located
-        if not need:
-            return
-        self.located |= need
-        for f, toks in self.toks.items():
-            wanted = need & self.found[f]
-            if wanted:
-                self.ruleset.index.locate(f, toks, wanted, self.hits)
+        """Find the positions of ``terms`` (those found and not located yet) in every field."""
+        need = self.found.intersection(terms) - self.located
+        if need:
+            self.located |= need
+            self.ruleset.index.locate(self.toks, need, self.hits)
 
 
 def prepare(
@@ -740,12 +773,11 @@ def prepare(
     """Read the article once for all rules: tokens (unless given), the terms in each field, the
     publication date to judge by. Positions, language and dates are worked out when a rule needs them."""
     texts: dict[str, str] = {f: article.field_text(f) for f in ruleset.fields}
-    field_toks: dict[str, list[str]] = {}
-    found: dict[str, set[int]] = {}
+    field_toks: dict[str, list[str]] = {
+        f: toks[f] if toks is not None and f in toks else tokens(texts[f]) for f in ruleset.fields
+    }
     ruleset.index.begin()
-    for f in ruleset.fields:
-        field_toks[f] = toks[f] if toks is not None and f in toks else tokens(texts[f])
-        found[f] = ruleset.index.find(field_toks[f])
+    found = ruleset.index.find(field_toks.values())
     published = article.published
     if published is not None and published > now + FUTURE_TOLERANCE:
         published = None  # "2030" from a feed is wrong, not news from the future
@@ -798,12 +830,22 @@ def match(
 
     ``toks`` may give the fields' tokens when the caller has them already."""
     p = prepare(article, ruleset, now, toks)
-    candidates = [ruleset.rules[i] for i in candidate_rules(ruleset, p.all_found)]
+    candidates = [ruleset.rules[i] for i in candidate_rules(ruleset, p.found)]
     candidates = [rule for rule in candidates if _gate(rule, p, now) is None]
     p.locate(t for rule in candidates for t in rule.all_terms)  # one pass over the text for all
     held: list[_Evidence] = []
     for rule in candidates:
         ctx = _context(p, rule)
+        flat = rule.flat
+        if flat is not None:
+            hits = ctx.hits
+            if flat.excluded.isdisjoint(hits) and not any(
+                map(frozenset.isdisjoint, flat.required, repeat(hits))
+            ):
+                ev = _scored(rule, ruleset, ctx, flat.positive.intersection(hits), [])
+                if ev is not None:
+                    held.append(ev)
+            continue
         holds = rule.root.holds(ctx)
         p.dates = ctx.cached_dates
         if holds and (ev := _evidence(rule, ruleset, ctx)) is not None:
@@ -842,6 +884,13 @@ def _evidence(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx) -> _Evidence | No
     used: set[int] = set()
     dates: list[MentionedDate] = []
     rule.root.used(ctx, used, dates)
+    return _scored(rule, ruleset, ctx, used, dates)
+
+
+def _scored(
+    rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: AbstractSet[int], dates: list[MentionedDate]
+) -> _Evidence | None:
+    """The evidence of a rule that holds with the terms ``used``, unless it scores below its threshold."""
     score = _score(rule, ruleset, ctx, used)
     if score < rule.threshold:
         return None
@@ -877,7 +926,7 @@ def _match(rule: CompiledRule, ruleset: RuleSet, p: _Prepared, ctx: _Ctx) -> Mat
     return _build(ev, ruleset, p)
 
 
-def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: set[int]) -> float:
+def _score(rule: CompiledRule, ruleset: RuleSet, ctx: _Ctx, used: AbstractSet[int]) -> float:
     """Each matched term counts once: its weight times the weight of the best field it was found in."""
     return sum(ruleset.terms[t].weight * max(rule.field_weights[h[0]] for h in ctx.hits[t]) for t in used)
 

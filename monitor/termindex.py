@@ -15,7 +15,7 @@ Positions are found only when a rule is evaluated, and only for the terms it ask
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from typing import Generic, TypeVar
@@ -159,9 +159,11 @@ class TermIndex:
         found = [t for t, tok in self.pair_first.get(first, ()) if tok.accepts(second)]
         return frozenset(found) if found else _EMPTY
 
-    def find(self, toks: Sequence[str]) -> set[int]:
-        """The ids of the terms that occur in ``toks``."""
-        distinct = set(toks)
+    def find(self, fields: Iterable[Sequence[str]]) -> set[int]:
+        """The ids of the terms that occur in any of ``fields`` (token lists; a phrase never runs
+        from one into the next)."""
+        fields = [toks for toks in fields if toks]
+        distinct: set[str] = set().union(*fields)
         if not distinct.issubset(self.seen):
             for token in distinct - self.seen:
                 self._learn(token)
@@ -172,21 +174,26 @@ class TermIndex:
             seconds = self.seconds
             live = {f for f in firsts if (s := seconds[f]) is None or not distinct.isdisjoint(s)}
             if live:
-                found.update(*map(self.pairs.__getitem__, _pairs_after(toks, live)))
+                for toks in fields:
+                    found.update(*map(self.pairs.__getitem__, _pairs_after(toks, live)))
         longs = distinct & self.long_keys
         if longs:
             hits: Hits = {}
-            self._locate_long("", toks, longs, None, hits)
+            for toks in fields:
+                self._locate_long("", toks, longs, None, hits)
             found.update(hits)
         return found
 
-    def locate(self, field_name: str, toks: Sequence[str], need: set[int], hits: Hits) -> None:
-        """Record every occurrence of the terms ``need`` in ``toks`` (in position order).
+    def locate(self, fields: Mapping[str, Sequence[str]], need: set[int], hits: Hits) -> None:
+        """Record every occurrence of the terms ``need`` in each field's tokens (in position order).
 
-        ``toks`` must have gone through :meth:`find` since the last :meth:`begin`."""
+        The fields must have gone through :meth:`find` since the last :meth:`begin`."""
         starts: set[str] = set().union(*map(self.term_tokens.get, need, repeat(_NO_TOKENS)))
-        if starts:
-            singles, pairs, pair_first = self.single_of, self.pairs, self.pair_first
+        if not starts:
+            return
+        singles, pairs, pair_first = self.single_of, self.pairs, self.pair_first
+        longs = starts & self.long_keys
+        for field_name, toks in fields.items():
             last = len(toks) - 1
             for i in compress(range(len(toks)), map(starts.__contains__, toks)):
                 tok = toks[i]
@@ -195,9 +202,8 @@ class TermIndex:
                 if tok in pair_first and i < last:
                     for term_id in pairs[tok, toks[i + 1]] & need:
                         hits.setdefault(term_id, []).append((field_name, i, 2))
-        longs = starts & self.long_keys
-        if longs:
-            self._locate_long(field_name, toks, longs, need, hits)
+            if longs:
+                self._locate_long(field_name, toks, longs, need, hits)
 
     def _locate_long(
         self, field_name: str, toks: Sequence[str], firsts: set[str], need: set[int] | None, hits: Hits
@@ -220,11 +226,10 @@ def _pairs_after(toks: Sequence[str], firsts: set[str]) -> set[tuple[str, str]]:
         return {(toks[i], toks[i + 1]) for i in compress(range(last), map(firsts.__contains__, toks))}
     out = set()
     for first in firsts:  # a few words: let list.index do the scanning
-        i = toks.index(first)
-        while i < last:
-            out.add((first, toks[i + 1]))
-            try:
-                i = toks.index(first, i + 1)
-            except ValueError:
-                break
+        i = -1
+        try:
+            while (i := toks.index(first, i + 1)) < last:
+                out.add((first, toks[i + 1]))
+        except ValueError:
+            pass
     return out

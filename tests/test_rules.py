@@ -1,5 +1,6 @@
 """The matcher: normalisation on both sides, clitics on the text side only, phrases, groups, dates."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -362,12 +363,30 @@ def test_rule_selection_shortcuts_agree_with_evaluating_every_rule(monkeypatch, 
     texts += [item["text"] for item in devset["items"]]
     vocab = sorted({t for text in texts[:5] for t in tokens(text) if len(t) > 2})
     ruleset = compile_rules(_random_rules(600, vocab, seed=3), {})
+    # the same rules walked as trees, never read as flat term sets
+    trees = dataclasses.replace(ruleset, rules=tuple(dataclasses.replace(r, flat=None) for r in ruleset.rules))
+    assert sum(r.flat is not None for r in ruleset.rules) > 200  # both paths are exercised
     matched_somewhere = 0
     for text in texts:
         art = Article("x", "", "http://example.org/a", text[:80], "", text, NOW - timedelta(hours=1))
-        fast = [(m.rule_id, m.score, m.hits) for m in match(art, ruleset, NOW)]
+        found = match(art, ruleset, NOW)
+        fast = [(m.rule_id, m.score) for m in found]
         reference = {e.rule_id: e for e in explain(art, ruleset, NOW) if e.matched}
-        assert sorted(r for r, _, _ in fast) == sorted(reference)
-        assert all(reference[r].score == score for r, score, _ in fast)
+        assert sorted(r for r, _ in fast) == sorted(reference)
+        assert all(reference[r].score == score for r, score in fast)
+        assert match(art, trees, NOW) == found  # same terms, positions, spellings, dates
         matched_somewhere += bool(fast)
     assert matched_somewhere > len(texts) // 2  # the comparison is not vacuous
+
+
+def test_a_phrase_never_runs_from_one_field_into_the_next():
+    rs = rules({"any": ["القوات الأمريكية"]})
+    # the title ends with the first word, the body starts with the second: no phrase
+    assert not match(art("الأمريكية تغادر القاعدة", title="انسحاب القوات"), rs, NOW)
+    # the first word is the body's last token, and also starts the phrase in the title
+    found = match(art("وصلت القوات", title="القوات الأمريكية تغادر"), rs, NOW)
+    assert [(h.field, h.position, h.text) for h in found[0].hits] == [("title", 0, "القوات الأمريكية")]
+    # several occurrences of the first word, the phrase only at the last
+    body = "القوات العراقية و القوات التركية ثم القوات الأمريكية"
+    found = match(art(body), rs, NOW)
+    assert [(h.field, h.position) for h in found[0].hits] == [("body", 6)]

@@ -59,7 +59,9 @@ def feed_xml(base: str, name: str) -> bytes:
 
 def site_routes(site: Site) -> None:
     for name in FEEDS:
-        site.routes[f"/chaos-{name}.xml"] = lambda h, n=name: send(h, 200, feed_xml(site.base, n), "application/rss+xml")
+        site.routes[f"/chaos-{name}.xml"] = lambda h, n=name: send(
+            h, 200, feed_xml(site.base, n), "application/rss+xml"
+        )
 
     def page(h: BaseHTTPRequestHandler) -> None:
         index = int(h.path.split("/")[2])
@@ -140,30 +142,45 @@ def main() -> None:
             encoding="utf-8",
         )
         (cfg / "feeds.yaml").write_text(
-            "feeds:\n" + "".join(f"  - {{name: '{n}', url: '{site.url(f'/chaos-{n}.xml')}'}}\n" for n in FEEDS),
+            "feeds:\n"
+            + "".join(f"  - {{name: '{n}', url: '{site.url(f'/chaos-{n}.xml')}'}}\n" for n in FEEDS),
             encoding="utf-8",
         )
-        (cfg / "rules.yaml").write_text((ROOT / "config" / "rules.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (cfg / "rules.yaml").write_text(
+            (ROOT / "config" / "rules.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         env = {**os.environ, "CHAOS_SLACK": f"http://127.0.0.1:{slack.server_address[1]}/hook"}
         phases: Counter[str] = Counter()
         for k in range(args.kills):
             log = cfg / f"run{k}.log"
             with log.open("w") as out:
-                proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
-                                        stdout=out, stderr=subprocess.STDOUT, env=env)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
                 time.sleep(rng.uniform(0.2, 2.5))
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
             phases[phase(log.read_text(encoding="utf-8"))] += 1
         # the feeds stop growing; run to completion
-        final = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        final = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         store = Store(f"sqlite:///{cfg / 'rasad.db'}")
         deadline = time.time() + 120
         while time.time() < deadline:
             time.sleep(2)
             counts = store.counts()
-            if time.time() - T0 > 25 and not counts.get("deliveries_pending") and not counts.get("deliveries_sending"):
+            if (
+                time.time() - T0 > 25
+                and not counts.get("deliveries_pending")
+                and not counts.get("deliveries_sending")
+            ):
                 break
         final.send_signal(signal.SIGTERM)
         final.wait(timeout=90)
@@ -181,11 +198,15 @@ def main() -> None:
     unexpected = set(received) - expected
     duplicates = {k: n for k, n in received.items() if n > 1}
     print(f"kills: {args.kills} (last phase before the kill: {dict(phases)})")
-    print(f"articles stored: {counts['articles']}, matches: {counts['matches']}, deliveries expected: {len(expected)}")
+    print(
+        f"articles stored: {counts['articles']}, matches: {counts['matches']}, deliveries expected: {len(expected)}"
+    )
     print(f"received: {sum(received.values())} ({len(email_keys)} emails, {len(slack_got)} Slack posts)")
     print(f"lost: {len(lost)}")
-    print(f"duplicated: {sum(n - 1 for n in duplicates.values())} (each with the same key as its original: "
-          f"{'yes' if all(k in expected for k in duplicates) else 'NO'})")
+    print(
+        f"duplicated: {sum(n - 1 for n in duplicates.values())} (each with the same key as its original: "
+        f"{'yes' if all(k in expected for k in duplicates) else 'NO'})"
+    )
     print(f"received but not in the store: {len(unexpected)}")
     sys.exit(1 if lost or unexpected or len(duplicates) > args.kills else 0)
 

@@ -1,6 +1,6 @@
 """Precision and recall of a rule on the labelled development set (tests/devset.yaml + the seeds).
 
-    python scripts/evaluate_rules.py [--rules config/rules.yaml] [--rule coalition-mission-iraq]
+python scripts/evaluate_rules.py [--rules config/rules.yaml] [--rule coalition-mission-iraq]
 """
 
 from __future__ import annotations
@@ -59,9 +59,15 @@ def main() -> None:
     args = parser.parse_args()
     sets = (
         ("devset", "development set (written with the rule; the rule was adjusted on it)"),
-        ("heldout", "first held-out set (written independently; measured before any change: precision 1.000, "
-                    "recall 0.533; the rule was then adjusted once on its misses)"),
-        ("heldout2", "second held-out set (written independently after the last change; never used to adjust)"),
+        (
+            "heldout",
+            "first held-out set (written independently; measured before any change: precision 1.000, "
+            "recall 0.533; the rule was then adjusted once on its misses)",
+        ),
+        (
+            "heldout2",
+            "second held-out set (written independently after the last change; never used to adjust)",
+        ),
     )
     for name, what in sets:
         if not (ROOT / "tests" / f"{name}.yaml").exists():
@@ -69,8 +75,10 @@ def main() -> None:
         all_items = items(name)
         positives = sum(1 for i in all_items if i[2])
         precision, recall, wrong = evaluate(args.rules, args.rule, name)
-        print(f"{args.rule} on the {what}: {len(all_items)} items ({positives} positive, "
-              f"{len(all_items) - positives} negative)")
+        print(
+            f"{args.rule} on the {what}: {len(all_items)} items ({positives} positive, "
+            f"{len(all_items) - positives} negative)"
+        )
         print(f"  precision {precision:.3f}  recall {recall:.3f}")
         for line in wrong:
             print("    " + line)

@@ -31,9 +31,13 @@ from monitor.stories import Rarity, assign, cosine, features, lead_terms, vector
 from monitor.units import parse_duration  # noqa: E402
 
 SEED_EVENTS = {"000": "pentagon", "002": "pentagon", "001": "hmc", "003": "hmc", "004": "deadline"}
-SEED_DATES = {"000": "2024-09-21T17:13:00+03:00", "001": "2024-01-26T12:30:00+03:00",
-              "002": "2024-09-24T09:00:00+03:00", "003": "2024-01-27T15:20:00+03:00",
-              "004": "2025-09-07T11:00:00+03:00"}
+SEED_DATES = {
+    "000": "2024-09-21T17:13:00+03:00",
+    "001": "2024-01-26T12:30:00+03:00",
+    "002": "2024-09-24T09:00:00+03:00",
+    "003": "2024-01-27T15:20:00+03:00",
+    "004": "2025-09-07T11:00:00+03:00",
+}
 
 
 def seeds() -> list[tuple[str, str, datetime, frozenset[str]]]:
@@ -41,8 +45,15 @@ def seeds() -> list[tuple[str, str, datetime, frozenset[str]]]:
     for p in sorted((ROOT / "seeds" / "golden").glob("*.txt")):
         title, _, rest = p.read_text(encoding="utf-8").partition("\n")
         body = rest.split("\n\n", 1)[1]
-        out.append((p.stem[:3], SEED_EVENTS[p.stem[:3]], datetime.fromisoformat(SEED_DATES[p.stem[:3]]),
-                    features(title, body), lead_terms(title, body)))
+        out.append(
+            (
+                p.stem[:3],
+                SEED_EVENTS[p.stem[:3]],
+                datetime.fromisoformat(SEED_DATES[p.stem[:3]]),
+                features(title, body),
+                lead_terms(title, body),
+            )
+        )
     return out
 
 
@@ -54,8 +65,15 @@ def written(name: str = "stories") -> list:
     out = []
     for event in data["events"]:
         for i, a in enumerate(event["articles"]):
-            out.append((f"{event['id']}.{i}", event["id"], datetime.fromisoformat(str(a["published"])),
-                        features(a["title"], a["body"]), lead_terms(a["title"], a["body"])))
+            out.append(
+                (
+                    f"{event['id']}.{i}",
+                    event["id"],
+                    datetime.fromisoformat(str(a["published"])),
+                    features(a["title"], a["body"]),
+                    lead_terms(a["title"], a["body"]),
+                )
+            )
     return out
 
 
@@ -89,7 +107,10 @@ def main() -> None:
     sets = (
         ("seeds", seeds()),
         ("tests/stories.yaml (development: the method and threshold were chosen on it)", written()),
-        ("tests/stories_heldout.yaml (held out: written after, never used to choose)", written("stories_heldout")),
+        (
+            "tests/stories_heldout.yaml (held out: written after, never used to choose)",
+            written("stories_heldout"),
+        ),
     )
     for name, items in sets:
         if not items:
@@ -101,12 +122,16 @@ def main() -> None:
             for _, _, _, words, _ in items:
                 rarity.add(words)
             leads = {n: vector(lead, rarity) for n, _, _, _, lead in items}
-            pairs = ", ".join(f"{a}/{b} {cosine(leads[a], leads[b]):.3f}" for a, b in itertools.combinations(leads, 2))
+            pairs = ", ".join(
+                f"{a}/{b} {cosine(leads[a], leads[b]):.3f}" for a, b in itertools.combinations(leads, 2)
+            )
             print(f"  similarity of each pair: {pairs}")
         for threshold in (0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.30):
             p, r, pairs, stories = evaluate(items, window, threshold)
-            print(f"  threshold {threshold:.2f}: precision {p:.3f}  recall {r:.3f}  ({pairs} same-story pairs, "
-                  f"{stories} stories found)")
+            print(
+                f"  threshold {threshold:.2f}: precision {p:.3f}  recall {r:.3f}  ({pairs} same-story pairs, "
+                f"{stories} stories found)"
+            )
 
 
 if __name__ == "__main__":

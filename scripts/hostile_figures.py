@@ -94,19 +94,32 @@ def main() -> None:
         entity = Path(tmp) / "entity.xml"
         entity.write_bytes(
             f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{"x" * 10_000}">]><rss version="2.0"><channel>'
-            f'<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{"&big;" * 30_000}'
+            f"<title>t</title><item><title>a</title><link>https://x.example/1</link><description>{'&big;' * 30_000}"
             "</description></item></channel></rss>".encode()
         )
         page = Path(tmp) / "links.html"
-        page.write_bytes(("<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 200_000 + "</p></article>"
-                          "</body></html>").encode())
+        page.write_bytes(
+            (
+                "<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 200_000 + "</p></article>"
+                "</body></html>"
+            ).encode()
+        )
         cases = [
             ("baseline: fetch the seed feed", FETCH.format(url=site.url("/feed.xml"), timeout=30)),
-            (f"gzip bomb ({len(one) // 1000} KB → 1 GB), 10 MB cap", FETCH.format(url=site.url("/gzip"), timeout=30)),
-            (f"gzip, gzip bomb ({len(two) // 1000} KB → 1 GB)", FETCH.format(url=site.url("/gzip2"), timeout=30)),
+            (
+                f"gzip bomb ({len(one) // 1000} KB → 1 GB), 10 MB cap",
+                FETCH.format(url=site.url("/gzip"), timeout=30),
+            ),
+            (
+                f"gzip, gzip bomb ({len(two) // 1000} KB → 1 GB)",
+                FETCH.format(url=site.url("/gzip2"), timeout=30),
+            ),
             ("entity feed (160 KB, one 10 KB entity × 30,000)", PARSE.format(path=str(entity))),
             ("page with 200,000 links (5 MB), 5 s deadline", EXTRACT.format(path=str(page))),
-            ("trickling server (1 byte / 0.1 s), 3 s deadline", FETCH.format(url=site.url("/trickle"), timeout=3)),
+            (
+                "trickling server (1 byte / 0.1 s), 3 s deadline",
+                FETCH.format(url=site.url("/trickle"), timeout=3),
+            ),
         ]
         print(f"{'case':52} {'peak RSS':>9} {'seconds':>8}  outcome")
         for name, body in cases:

@@ -36,10 +36,23 @@ def main() -> None:
         html = Path(tmp) / "alert.html"
         html.write_text(alert.html, encoding="utf-8")
         subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp}/profile",
-             "--window-size=760,900", f"--screenshot={args.out.resolve()}", html.as_uri()],
-            check=True, capture_output=True, timeout=120,
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp}/profile",
+                "--window-size=760,900",
+                f"--screenshot={args.out.resolve()}",
+                html.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
     print(f"wrote {args.out} ({alert.subject})")
 

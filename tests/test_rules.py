@@ -364,7 +364,9 @@ def test_rule_selection_shortcuts_agree_with_evaluating_every_rule(monkeypatch, 
     vocab = sorted({t for text in texts[:5] for t in tokens(text) if len(t) > 2})
     ruleset = compile_rules(_random_rules(600, vocab, seed=3), {})
     # the same rules walked as trees, never read as flat term sets
-    trees = dataclasses.replace(ruleset, rules=tuple(dataclasses.replace(r, flat=None) for r in ruleset.rules))
+    trees = dataclasses.replace(
+        ruleset, rules=tuple(dataclasses.replace(r, flat=None) for r in ruleset.rules)
+    )
     assert sum(r.flat is not None for r in ruleset.rules) > 200  # both paths are exercised
     matched_somewhere = 0
     for text in texts:

@@ -30,9 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import reduce
 from itertools import repeat
-from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from monitor.arabic import leading_spans, normalize, token_offsets, token_spans, tokens
@@ -346,16 +344,15 @@ class RuleSet:
     index: TermIndex  # where each term can start, and the memo of what each text token starts
     fields: tuple[FieldName, ...]
     by_id: Mapping[str, CompiledRule] = field(default_factory=dict)
-    # Which rules an article's terms can make hold. A rule with required term sets (see
-    # ``_required``) is a candidate only when every one of its sets has a hit. Each set is one bit
-    # of a big integer; a rule's bits sit side by side with one guard bit above them. A term's mask
-    # has the bits of the sets it belongs to; OR-ing the masks of the terms found and adding one at
-    # the bottom of every rule's block carries into the guard bit exactly when all its sets are set.
-    term_masks: tuple[int, ...] = ()  # term id → bits of the sets it belongs to
-    block_low: int = 0  # the lowest bit of every rule's block
-    guards: int = 0  # every rule's guard bit
-    guard_rule: Mapping[int, int] = field(default_factory=dict)  # guard bit position → rule index
-    term_rules: tuple[tuple[int, ...], ...] = ()  # term id → rules without sets that use it
+    # Which rules an article's terms can make hold. Each rule has term sets of which every one needs
+    # a hit (see ``_required``; a rule without such sets: the set of all its terms). The sets of all
+    # rules are numbered; the article's terms give the numbers of the sets they hit (a C-level
+    # union), and a rule is a candidate when all its sets are among them. Only the rules whose first
+    # set is hit are looked at.
+    term_sets: tuple[frozenset[int], ...] = ()  # term id → numbers of the sets it belongs to
+    first_sets: frozenset[int] = frozenset()  # the number of each rule's first set
+    set_rule: tuple[int, ...] = ()  # set number → rule index
+    rule_sets: tuple[frozenset[int], ...] = ()  # rule index → numbers of its sets
     always: tuple[int, ...] = ()  # rules evaluated for every article
 
     def __len__(self) -> int:
@@ -699,35 +696,30 @@ def _required(node: Node) -> list[frozenset[int]]:
 
 def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
     fields = [f for f in FIELDS if any(f in r.fields for r in rules)]
-    term_masks = [0] * len(terms)
-    term_rules: list[list[int]] = [[] for _ in terms]
-    block_low = guards = bit = 0
-    guard_rule: dict[int, int] = {}
+    term_sets: list[set[int]] = [set() for _ in terms]
+    first_sets: set[int] = set()
+    set_rule: list[int] = []
+    rule_sets: list[frozenset[int]] = []
     for i, rule in enumerate(rules):
-        sets = list(dict.fromkeys(rule.required))
-        if not sets:
-            for t in rule.term_ids:
-                term_rules[t].append(i)
-            continue
-        block_low |= 1 << bit
-        for term_set in sets:
+        sets = list(dict.fromkeys(rule.required)) or ([rule.term_ids] if rule.term_ids else [])
+        numbers = range(len(set_rule), len(set_rule) + len(sets))
+        rule_sets.append(frozenset(numbers))
+        if sets and not rule.always:
+            first_sets.add(numbers[0])
+        for number, term_set in zip(numbers, sets, strict=True):
+            set_rule.append(i)
             for t in term_set:
-                term_masks[t] |= 1 << bit
-            bit += 1
-        guards |= 1 << bit
-        guard_rule[bit] = i
-        bit += 1
+                term_sets[t].add(number)
     return RuleSet(
         rules=tuple(rules),
         terms=tuple(terms),
         index=TermIndex((t.id, t.toks) for t in terms),
         fields=tuple(fields),
         by_id={r.id: r for r in rules},
-        term_masks=tuple(term_masks),
-        block_low=block_low,
-        guards=guards,
-        guard_rule=guard_rule,
-        term_rules=tuple(tuple(r) for r in term_rules),
+        term_sets=tuple(map(frozenset, term_sets)),
+        first_sets=frozenset(first_sets),
+        set_rule=tuple(set_rule),
+        rule_sets=tuple(rule_sets),
         always=tuple(i for i, r in enumerate(rules) if r.always),
     )
 
@@ -858,15 +850,15 @@ def match(
 
 def candidate_rules(ruleset: RuleSet, found: set[int]) -> list[int]:
     """Rules (by index, in order) that the article's term hits may satisfy: every rule whose
-    required term sets all have a hit, every rule without such sets that uses a hit term, and the
-    rules that hold without terms. The others cannot hold and are never evaluated."""
-    out: set[int] = set(ruleset.always).union(*map(ruleset.term_rules.__getitem__, found))
-    marked = reduce(or_, map(ruleset.term_masks.__getitem__, found), 0)
-    ready = (marked + ruleset.block_low) & ruleset.guards
-    while ready:
-        low = ready & -ready
-        out.add(ruleset.guard_rule[low.bit_length() - 1])
-        ready ^= low
+    required term sets all have a hit (a rule without such sets: one of its terms), and the rules
+    that hold without terms. The others cannot hold and are never evaluated."""
+    hit: set[int] = set().union(*map(ruleset.term_sets.__getitem__, found))
+    set_rule, rule_sets = ruleset.set_rule, ruleset.rule_sets
+    out = set(ruleset.always)
+    for number in hit & ruleset.first_sets:
+        rule = set_rule[number]
+        if rule_sets[rule] <= hit:
+            out.add(rule)
     return sorted(out)
 
 

@@ -88,9 +88,11 @@ class TermIndex:
         self.single_keys: set[str] = set()
         self.pair_keys: set[str] = set()
         self.long_keys: set[str] = set()
-        # first token of a two-word phrase → exact spellings its second tokens take (None when a
-        # second token is a prefix: then any next word may do)
-        self.seconds: dict[str, frozenset[str] | None] = {}
+        # spelling of a phrase's second token → the text tokens seen that begin such a phrase; the
+        # tokens that begin a phrase whose second token is a prefix (then any next word may do)
+        self.firsts_before: defaultdict[str, set[str]] = defaultdict(set)
+        self.second_keys: set[str] = set()
+        self.open_firsts: set[str] = set()
 
         self.pairs: _Memo[tuple[str, str], frozenset[int]] = _Memo(self._pair)
 
@@ -101,7 +103,9 @@ class TermIndex:
         self.single_keys.clear()
         self.pair_first.clear()
         self.pair_keys.clear()
-        self.seconds.clear()
+        self.firsts_before.clear()
+        self.second_keys.clear()
+        self.open_firsts.clear()
         self.pairs.clear()
         self.long_first.clear()
         self.long_keys.clear()
@@ -112,10 +116,6 @@ class TermIndex:
         calls nothing is forgotten that :meth:`locate` relies on."""
         if len(self.seen) + len(self.term_tokens) >= MEMO_MAX:
             self.clear()
-
-    def singles(self, token: str) -> frozenset[int]:
-        """The one-word terms ``token`` is (after :meth:`find` has seen it)."""
-        return self.single_of.get(token, _EMPTY)
 
     def starting(self, token: str) -> list[tuple[int, tuple[Tok, ...]]]:
         """Every term whose first token accepts one of ``token``'s readings, with its other tokens."""
@@ -148,8 +148,12 @@ class TermIndex:
         if pairs:
             self.pair_first[token] = tuple(pairs)
             self.pair_keys.add(token)
-            prefixed = any(tok.prefix for _, tok in pairs)
-            self.seconds[token] = None if prefixed else frozenset().union(*(tok.forms for _, tok in pairs))
+            for _, second in pairs:
+                if second.prefix:
+                    self.open_firsts.add(token)
+                for form in second.forms:
+                    self.firsts_before[form].add(token)
+                self.second_keys.update(second.forms)
         if longer:
             self.long_first[token] = tuple(longer)
             self.long_keys.add(token)
@@ -171,8 +175,11 @@ class TermIndex:
         found: set[int] = set().union(*map(single_of.__getitem__, distinct & self.single_keys))
         firsts = distinct & self.pair_keys
         if firsts:  # only where the second word of one of its phrases is in the text too
-            seconds = self.seconds
-            live = {f for f in firsts if (s := seconds[f]) is None or not distinct.isdisjoint(s)}
+            before = self.firsts_before
+            seconds = distinct & self.second_keys
+            live = firsts & self.open_firsts
+            if seconds:
+                live |= firsts.intersection(set().union(*map(before.__getitem__, seconds)))
             if live:
                 for toks in fields:
                     found.update(*map(self.pairs.__getitem__, _pairs_after(toks, live)))

@@ -347,10 +347,10 @@ class RuleSet:
     # Which rules an article's terms can make hold. Each rule has term sets of which every one needs
     # a hit (see ``_required``; a rule without such sets: the set of all its terms). The sets of all
     # rules are numbered; the article's terms give the numbers of the sets they hit (a C-level
-    # union), and a rule is a candidate when all its sets are among them. Only the rules whose first
-    # set is hit are looked at.
+    # union), and a rule is a candidate when all its sets are among them. Only the rules whose
+    # narrowest set (fewest terms, so the least often hit) is hit are looked at.
     term_sets: tuple[frozenset[int], ...] = ()  # term id → numbers of the sets it belongs to
-    first_sets: frozenset[int] = frozenset()  # the number of each rule's first set
+    first_sets: frozenset[int] = frozenset()  # the number of each rule's narrowest set
     set_rule: tuple[int, ...] = ()  # set number → rule index
     rule_sets: tuple[frozenset[int], ...] = ()  # rule index → numbers of its sets
     always: tuple[int, ...] = ()  # rules evaluated for every article
@@ -705,7 +705,7 @@ def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
         numbers = range(len(set_rule), len(set_rule) + len(sets))
         rule_sets.append(frozenset(numbers))
         if sets and not rule.always:
-            first_sets.add(numbers[0])
+            first_sets.add(numbers[min(range(len(sets)), key=lambda k: len(sets[k]))])  # the narrowest
         for number, term_set in zip(numbers, sets, strict=True):
             set_rule.append(i)
             for t in term_set:

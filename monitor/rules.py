@@ -748,7 +748,7 @@ class _Prepared:
     def language(self) -> str:
         if self._language is None:
             a = self.article
-            self._language = detect_language(f"{a.title}\n{a.body[:2000] or a.summary}")
+            self._language = detect_language(f"{a.title}\n{(a.body or a.summary)[:1000]}")
         return self._language
 
     def locate(self, terms: Iterable[int]) -> None:

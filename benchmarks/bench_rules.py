@@ -97,8 +97,6 @@ class Case:
 
     def round(self) -> None:
         rs, pairs = self.ruleset, self.pairs
-        self.times["only"].append(timed(lambda: [match(a, rs, NOW, t) for a, t in pairs]))
-        self.times["full"].append(timed(lambda: [match(a, rs, NOW) for a, _ in pairs]))
 
         def cold() -> None:
             for a, t in pairs:
@@ -106,6 +104,10 @@ class Case:
                 match(a, rs, NOW, t)
 
         self.times["cold"].append(timed(cold))
+        for a, t in pairs:  # warm the memo again (the cold pass left only the last article's tokens)
+            match(a, rs, NOW, t)
+        self.times["only"].append(timed(lambda: [match(a, rs, NOW, t) for a, t in pairs]))
+        self.times["full"].append(timed(lambda: [match(a, rs, NOW) for a, _ in pairs]))
 
     def line(self, norm: list[float]) -> str:
         n = len(self.pairs)

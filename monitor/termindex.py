@@ -2,11 +2,12 @@
 
 A :class:`TermIndex` holds every term of a rule set by the spelling of its first token. Text
 tokens are read with their proclitics removed (:func:`monitor.arabic.readings`); what each distinct
-token starts is worked out once and memoised, so an article costs a few set operations per field:
+token starts is worked out once and remembered, so an article costs a few set operations:
 
-- one-word terms: the union of the memoised term sets of the field's distinct tokens;
-- two-word phrases: the same over the field's distinct token pairs that begin with a word some
-  phrase begins with;
+- one-word terms: the article's distinct tokens intersected with the tokens known to be one, then
+  the union of their term sets;
+- two-word phrases: looked up as (token, next token) pairs, only for the first words whose phrase's
+  second word occurs in the article too;
 - longer phrases (rare): checked position by position.
 
 Positions are found only when a rule is evaluated, and only for the terms it asks about.
@@ -81,8 +82,9 @@ class TermIndex:
         self.long_first: dict[str, tuple[tuple[int, tuple[Tok, ...]], ...]] = {}
         # term id → the text tokens seen so far that start it (to find its positions quickly)
         self.term_tokens: defaultdict[int, set[str]] = defaultdict(set)
-        # every token worked out so far; of those, the ones that are a one-word term, and their terms
-        # (most tokens start nothing: an article is intersected with these sets, in C)
+        # every token worked out so far; of those, the ones that are a one-word term, and their terms.
+        # Most tokens start nothing, so an article is intersected with these key sets, in C (a set
+        # intersects a set about twice as fast as it does a dict's keys).
         self.seen: set[str] = set()
         self.single_of: dict[str, frozenset[int]] = {}
         self.single_keys: set[str] = set()

@@ -122,6 +122,8 @@ class _Channel(_Model):
     # a Slack thread reply, an email in the same thread), "off", or a collecting mode such as
     # "digest daily 18:00" or "batch 1h" (the follow-ups go out together).
     story_updates: str = "reply"
+    # An article that matches several rules: one message naming them all (true), or one per rule.
+    group_rules: bool = True
 
     @field_validator("story_updates")
     @classmethod

@@ -242,8 +242,13 @@ class Pipeline:
             for m in found
         ]
         if story is not None and story.joined is not None:
-            # the story has alerted already: no new alert, a follow-up where the channel wants one
-            routed = [(m, self._follow_ups(ruleset.by_id[m.rule_id].channels, now)) for m, _ in routed]
+            # a rule the story has matched before was alerted already: a follow-up where the channel
+            # wants one; a rule new to the story is news, and alerts like any first match
+            told = await asyncio.to_thread(self.store.story_rules, story.joined)
+            routed = [
+                (m, self._follow_ups(ruleset.by_id[m.rule_id].channels, now) if m.rule_id in told else r)
+                for m, r in routed
+            ]
             event(
                 log,
                 "article.grouped",

@@ -70,6 +70,7 @@ class Runtime:
             templates=templates,
             pacing=pacing(s),
             tz=s.tz,
+            group_rules={name: ch.group_rules for name, ch in s.channels.items()},
         )
 
     async def sync_feeds(self) -> None:
@@ -96,6 +97,7 @@ class Runtime:
             self.channels.update(build_channels(new, environ=environ))
         self.outbox.policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
         self.outbox.pacing, self.outbox.tz = pacing(s), s.tz
+        self.outbox.group_rules = {name: ch.group_rules for name, ch in s.channels.items()}
         self.pipeline.tz = s.tz
         self.pipeline.stories = s.stories if s.stories.enabled else None
         self.pipeline.updates = {name: ch.story_updates for name, ch in s.channels.items()}

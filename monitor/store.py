@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -127,6 +128,17 @@ class DeliveryRow(SQLModel, table=True):
     kind: str = "alert"  # alert | update (another outlet of a story the channel was alerted about)
     message_ref: str | None = None  # the channel's id of the message sent (a Slack ts: replies thread on it)
     listed_at: datetime | None = _ts()  # when its "also reported by" list was read, just before sending
+    # JSON list of the ids of the story's other articles that the sent message named ("also reported
+    # by"): a later outlet's follow-up is already told only if its article is in this list
+    listed: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class MetaRow(SQLModel, table=True):
+    """Facts about this database itself: its installation id (alert keys are unique across databases)."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class NoticeRow(SQLModel, table=True):
@@ -206,6 +218,7 @@ class StoredMatch:
     dates: tuple[MentionedDate, ...] = ()  # mentioned dates that satisfied the rule's date condition
     story_id: int | None = None
     story: StoryNote | None = None  # how the article came into its story (``matches`` fills it)
+    article_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -254,7 +267,7 @@ class Origin:
     status: str  # pending | sending | sent | dead
     message_key: str | None
     message_ref: str | None
-    listed_at: datetime | None
+    listed: frozenset[int]  # the articles its message named as "also reported by"
     match: StoredMatch
     due: datetime  # when it is (next) due, while not sent
 
@@ -328,6 +341,7 @@ class Store:
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
         self._writer = self.engine.execution_options(rasad_write=True)
+        self._installation: str | None = None
 
     def create(self) -> None:
         """Create missing tables and add missing columns (idempotent).
@@ -339,6 +353,27 @@ class Store:
         with self._errors("create tables"):
             SQLModel.metadata.create_all(self.engine)
             self._add_missing_columns()
+        self.installation_id()
+
+    def installation_id(self) -> str:
+        """A random id made when the database was created: alert keys carry it, so a new or restored
+        database never reuses the keys (email Message-IDs) of another one's alerts."""
+        if self._installation is not None:
+            return self._installation
+        with self._errors("read the installation id"):
+            for _ in range(2):  # two processes creating the same database: the second reads the first's
+                with Session(self.engine) as s:
+                    row = s.get(MetaRow, "installation")
+                    if row is not None:
+                        self._installation = row.value
+                        return row.value
+                try:
+                    with Session(self._writer) as s:
+                        s.add(MetaRow(key="installation", value=secrets.token_hex(6)))
+                        s.commit()
+                except IntegrityError:
+                    continue
+        raise StoreError("cannot record the installation id")
 
     def _add_missing_columns(self) -> None:
         inspector = inspect(self.engine)
@@ -677,34 +712,52 @@ class Store:
         now: datetime,
         message_key: str | None = None,
         message_ref: str | None = None,
-        listed_at: datetime | None = None,
+        listed: Iterable[int] | None = None,
     ) -> None:
         """Sent, in the message ``message_key`` (several deliveries share one in a batch); the channel
-        calls it ``message_ref``; its list of other outlets was read at ``listed_at``."""
+        calls it ``message_ref``; the message named the story's articles ``listed`` as other outlets."""
         ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
+        named = json.dumps(sorted(set(listed))) if listed is not None else None
         with self._write("record delivery") as s:
             for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(ids))):
                 row.status, row.sent_at, row.last_error, row.message_key = "sent", now, None, message_key
-                row.message_ref, row.listed_at = message_ref, listed_at
+                row.message_ref, row.listed = message_ref, named
+                if listed is not None:
+                    row.listed_at = now
                 s.add(row)
 
-    def story_origin(self, story_id: int, channel: str) -> Origin | None:
-        """The alert the story's first article sent (or is to send) to ``channel``, if any."""
+    def story_origin(self, story_id: int, rule_id: str, channel: str) -> Origin | None:
+        """The first alert that ``channel`` got (or is to get) for ``rule_id`` in this story, if any.
+
+        Per rule: an alert names its rules, so a story alerted for one rule has not told anyone
+        about another rule that a later article of the story matches."""
         with self._read("read a story's alert") as s:
             found = s.exec(
                 select(DeliveryRow, MatchRow, ArticleRow, FeedRow)
                 .join(MatchRow, col(MatchRow.id) == col(DeliveryRow.match_id))
                 .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
                 .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
-                .where(ArticleRow.id == story_id, DeliveryRow.channel == channel)
-                .where(DeliveryRow.kind == "alert")
-                .order_by(col(DeliveryRow.id))
+                .where(ArticleRow.story_id == story_id, MatchRow.rule_id == rule_id)
+                .where(DeliveryRow.channel == channel, DeliveryRow.kind == "alert")
+                .order_by(col(ArticleRow.id), col(DeliveryRow.id))
             ).first()
             if found is None:
                 return None
             d, m, a, f = found
+            listed = frozenset(json.loads(d.listed)) if d.listed else frozenset()
             return Origin(
-                d.status, d.message_key, d.message_ref, d.listed_at, _stored(m, a, f, []), d.next_attempt_at
+                d.status, d.message_key, d.message_ref, listed, _stored(m, a, f, []), d.next_attempt_at
+            )
+
+    def story_rules(self, story_id: int) -> set[str]:
+        """The rules that the story's articles matched so far."""
+        with self._read("read a story's rules") as s:
+            return set(
+                s.exec(
+                    select(MatchRow.rule_id)
+                    .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+                    .where(ArticleRow.story_id == story_id)
+                ).all()
             )
 
     def sent_messages(self, channel: str, since: datetime) -> int:
@@ -936,8 +989,18 @@ class Store:
 def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, str]]) -> StoredMatch:
     assert m.id is not None
     hits, dates = _explanation(m.explanation)
+    assert a.id is not None
     return StoredMatch(
-        m.id, m.rule_id, m.score, hits, m.created_at, _article(a), tuple(deliveries), dates, a.story_id
+        m.id,
+        m.rule_id,
+        m.score,
+        hits,
+        m.created_at,
+        _article(a),
+        tuple(deliveries),
+        dates,
+        a.story_id,
+        article_id=a.id,
     )
 
 

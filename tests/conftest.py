@@ -178,6 +178,7 @@ class SlackStandIn:
     posts: list[dict] = field(default_factory=list)
     statuses: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before 200s
     api_errors: list[str] = field(default_factory=list)  # chat.postMessage answers ok=false first
+    requests: int = 0  # posts to the webhook, answered or refused
     port: int = 0
     path: str = "/services/T000/B000/" + uuid.uuid4().hex
     token: str = "xoxb-" + uuid.uuid4().hex
@@ -206,6 +207,7 @@ def slack() -> Iterator[SlackStandIn]:
             if self.path != stand_in.path:
                 send(self, 404, b"no_service", "text/plain")
                 return
+            stand_in.requests += 1
             if stand_in.statuses:
                 code, headers = stand_in.statuses.pop(0)
                 send(self, code, b"rate_limited" if code == 429 else b"error", "text/plain", headers)

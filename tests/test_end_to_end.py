@@ -58,15 +58,18 @@ def test_once_stores_matches_and_alerts_exactly_once_then_nothing(setup, site, s
     assert {m.article.title for m in coalition} == TITLES
     assert {m.article.source for m in coalition} == {"كتابات", "عنب بلدي", "المسلة", "كوردستان24", "عربي21"}
 
-    # coalition → email + slack for all five; hmc-talks → slack for seed 003
+    # coalition → email + slack for all five; hmc-talks → slack for seed 003, in the same Slack
+    # message as that article's coalition alert: one message per article, naming both rules
     assert len(smtp.messages) == 5
     subjects = sorted(m["Subject"] for m in smtp.messages)
     assert sorted(f"[Rasad] نهاية مهمة التحالف الدولي في العراق: {t}" for t in TITLES) == subjects
     assert len({m["Message-ID"] for m in smtp.messages}) == 5
-    assert len(slack.posts) == 6
-    texts = [" ".join(b["text"]["text"] for b in p["blocks"] if "text" in b) for p in slack.posts]
+    assert len(slack.posts) == 5
+    texts = [" ".join(str(b) for b in p["blocks"]) for p in slack.posts]
     for title in TITLES:
-        assert sum(title in t for t in texts) >= 1
+        assert sum(title in t for t in texts) == 1
+    both = [t for t in texts if "محادثات اللجنة العسكرية العليا" in t]
+    assert len(both) == 1 and "نهاية مهمة التحالف الدولي في العراق" in both[0]
 
     feed_statuses = [r.status for r in site.requests if r.path == "/feed.xml"]
     pages_fetched = len([r for r in site.requests if r.path.endswith(".html")])
@@ -75,7 +78,7 @@ def test_once_stores_matches_and_alerts_exactly_once_then_nothing(setup, site, s
     second = rasad("once", "--config", str(cfg), env=env)
     assert second.returncode == 0, second.stderr
     assert "0 new articles" in second.stdout and "alerts sent 0" in second.stdout
-    assert len(smtp.messages) == 5 and len(slack.posts) == 6
+    assert len(smtp.messages) == 5 and len(slack.posts) == 5
     feed_statuses = [r.status for r in site.requests if r.path == "/feed.xml"]
     assert feed_statuses == [200, 304]
     assert "if-none-match" in [r for r in site.requests if r.path == "/feed.xml"][1].headers
@@ -96,7 +99,7 @@ def test_a_run_interrupted_before_delivery_delivers_on_the_next_start_once(setup
     assert "alerts sent 11" in resumed.stdout
     again = rasad("once", "--config", str(cfg), env=env)
     assert "alerts sent 0" in again.stdout
-    assert len(smtp.messages) == 5 and len(slack.posts) == 6
+    assert len(smtp.messages) == 5 and len(slack.posts) == 5
     assert rasad("deliveries", "--config", str(cfg)).stdout == "no pending or dead-lettered deliveries\n"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from alerts.base import Channel
-from alerts.render import render, render_batch, render_notice, render_update
+from alerts.render import ALSO_MAX, render, render_batch, render_notice, render_update
 from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
@@ -306,6 +306,7 @@ class Outbox:
         try:
             channel = self._channel(ds[0].channel)
             also, listed = await asyncio.to_thread(self.also_reported_by, first)
+            listed = listed[:ALSO_MAX]  # the alert names this many; a later one gets a follow-up
             alert = render(
                 [d.match for d in ds], self.rule_name, self.templates, also, self.key(f"m{first.match_id}")
             )
@@ -344,7 +345,9 @@ class Outbox:
             if origin is None or origin.status == "dead":
                 news.append(d)
             elif origin.status != "sent":
-                await asyncio.to_thread(self.store.unclaim, [d.id], max(origin.due, now + UPDATE_WAIT))
+                # pending: it is due at origin.due; being sent (its due is then a lease): look again soon
+                due = now + UPDATE_WAIT if origin.status == "sending" else max(origin.due, now + UPDATE_WAIT)
+                await asyncio.to_thread(self.store.unclaim, [d.id], due)
             elif d.match.article_id in origin.listed:
                 await asyncio.to_thread(self.store.mark_sent, d.id, now, origin.message_key)
                 event(log, "update.included", channel=d.channel, delivery=d.id, alert=origin.message_key)

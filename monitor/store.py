@@ -254,6 +254,7 @@ class Delivery:
     match: StoredMatch
     kind: str = "alert"
     created_at: datetime | None = None
+    message_key: str | None = None  # the message it went out in, once sent
 
 
 # where a match goes: a channel name, or (channel, mode, due) or (channel, mode, due, kind)
@@ -704,6 +705,7 @@ class Store:
             _stored(m, a, f, []),
             row.kind,
             row.created_at,
+            row.message_key,
         )
 
     def mark_sent(

@@ -42,8 +42,22 @@ def looks_like_html(content: bytes, content_type: str = "") -> bool:
     return content_type.startswith("text/html") or bool(_HTML_START.match(content[:4096]))
 
 
-def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> list[FeedItem]:
-    """Parse a feed. Raises ParseError when the bytes are not a feed at all."""
+TITLE_MAX = 1_000  # characters kept of an item's title; a feed can put megabytes there
+SUMMARY_MAX = 20_000
+LINK_MAX = 4_096
+
+
+def parse_feed(
+    content: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    skipped: list[str] | None = None,
+) -> list[FeedItem]:
+    """Parse a feed. Raises ParseError when the bytes are not a feed at all.
+
+    One bad item never costs the others: an item that cannot be read (a link with port 99999, a
+    link of megabytes) is left out, and why is appended to ``skipped``."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     content_type = headers.get("content-type", "")
     is_html = looks_like_html(content, content_type)
@@ -53,7 +67,16 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         response_headers["content-type"] = headers["content-type"]
     parsed: Any = feedparser.parse(io.BytesIO(cleaned), response_headers=response_headers)
     host = (urlsplit(url).hostname or "").lower()
-    items = [item for e in parsed.entries if (item := _item(e, host)) is not None]
+    items = []
+    for i, entry in enumerate(parsed.entries):
+        try:
+            item = _item(entry, host)
+        except (ValueError, TypeError) as exc:
+            if skipped is not None:
+                skipped.append(f"item {i + 1}: {exc}")
+            continue
+        if item is not None:
+            items.append(item)
     if not items:
         if is_html:
             raise ParseError(f"{url}: not a feed: the server sent an HTML page", hint="check the feed URL")
@@ -67,8 +90,10 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
 def _item(entry: Any, host: str) -> FeedItem | None:
     link = str(entry.get("link") or "").strip()
     guid = str(entry.get("id") or "").strip()
-    title = text_of(entry.get("title") or "")
-    summary = text_of(entry.get("summary") or "")
+    if len(link) > LINK_MAX or len(guid) > LINK_MAX:
+        raise ValueError(f"link or guid longer than {LINK_MAX} characters")
+    title = _cut(text_of(str(entry.get("title") or "")[: TITLE_MAX * 20]), TITLE_MAX)
+    summary = _cut(text_of(str(entry.get("summary") or "")[: SUMMARY_MAX * 20]), SUMMARY_MAX)
     if guid:
         # A GUID that is not a URL or URN may be a bare number, unique only within its site.
         key = guid if re.match(r"^[a-z][a-z0-9+.-]*:", guid, re.I) else f"{host}:{guid}"
@@ -95,6 +120,10 @@ def _date(parsed: Any) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, TypeError):
         return None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def text_of(fragment: str) -> str:

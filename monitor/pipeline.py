@@ -81,7 +81,10 @@ class Pipeline:
                 report = FeedReport(feed.name, "not_modified")
             else:
                 etag, last_modified = resp.etag, resp.last_modified
-                items = parse_feed(resp.content, url=resp.url, headers=resp.headers)
+                skipped: list[str] = []
+                items = parse_feed(resp.content, url=resp.url, headers=resp.headers, skipped=skipped)
+                for why in skipped:
+                    event(log, "item.skipped", logging.WARNING, feed=feed.name, reason=why)
                 report = await self._new_items(feed, items, ruleset, now)
         except FetchError as exc:
             retry_after = exc.retry_after

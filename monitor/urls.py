@@ -37,10 +37,14 @@ TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query."""
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query.
+
+    Raises ValueError for a URL that cannot be one (a port out of range, a broken IPv6 literal)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
     port = parts.port
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     if parts.username:

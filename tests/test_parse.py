@@ -1,6 +1,5 @@
 """Feed parsing: bytes only, charsets from headers, no entity expansion, HTML pages are errors, stable keys."""
 
-import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,14 +111,12 @@ def test_entity_declarations_are_removed_before_parsing():
 <rss version="2.0"><channel><title>t</title><item><title>&i;</title><link>https://x.example/1</link></item></channel></rss>"""
     assert b"ENTITY" not in strip_declarations(feed.encode())
     tracemalloc.start()
-    start = time.perf_counter()
     items = parse_feed(feed.encode(), url="https://x.example/f")
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(items) == 1
     assert "xxxxxxxxxx" not in items[0].title  # nothing was expanded
-    assert peak < 50_000_000 and elapsed < 5  # generous: a real expansion would need gigabytes
+    assert peak < 50_000_000  # generous: a real expansion would need gigabytes
 
 
 @pytest.mark.parametrize(
@@ -129,7 +126,34 @@ def test_entity_declarations_are_removed_before_parsing():
         ("http://news.example:80/a?fbclid=1&gclid=2", "http://news.example/a"),
         ("http://news.example:8080", "http://news.example:8080/"),
         ("https://news.example/ar/مقال?id=5&ref=rss", "https://news.example/ar/مقال?id=5"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),  # an IPv6 literal keeps its brackets
+        ("HTTPS://[2001:DB8::1]/a", "https://[2001:db8::1]/a"),
     ],
 )
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
+
+
+def test_one_bad_item_is_skipped_and_the_feed_keeps_the_others():
+    items = "".join(
+        f"<item><title>خبر {n}</title><link>{link}</link></item>"
+        for n, link in enumerate(
+            ["https://x.example/1", "https://x.example:99999/2", "http://[::1]:8080/3", "https://x.example/4"]
+        )
+    )
+    skipped: list[str] = []
+    feed = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    found = parse_feed(feed, url="https://x.example/f", skipped=skipped)
+    assert [i.url for i in found] == ["https://x.example/1", "http://[::1]:8080/3", "https://x.example/4"]
+    assert len(skipped) == 1 and skipped[0].startswith("item 2: ") and "port" in skipped[0].lower()
+
+
+def test_oversized_titles_and_summaries_are_cut_at_parse():
+    title = "عنوان " * 200_000  # 1.2 MB
+    feed = (
+        f'<rss version="2.0"><channel><title>t</title><item><title>{title}</title>'
+        f"<link>https://x.example/1</link><description>{title}</description></item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(feed, url="https://x.example/f")
+    assert len(item.title) <= 1_000 and item.title.startswith("عنوان عنوان") and item.title.endswith("…")
+    assert len(item.summary) <= 20_000

@@ -1,5 +1,6 @@
 """Rendering alerts: one-line subjects, escaped Slack text, right-to-left HTML, email structure."""
 
+import json
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -100,3 +101,48 @@ def test_a_page_that_gave_only_a_date_shows_no_made_up_time():
     assert _date(datetime(2024, 1, 27, tzinfo=UTC)) == "2024-01-27"
     assert _date(datetime(2024, 1, 27, 12, 20, tzinfo=UTC)) == "2024-01-27 12:20 UTC"
     assert _date(None) == "date unknown"
+
+
+def test_a_megabyte_title_makes_a_small_alert_within_slacks_limits():
+    from dataclasses import replace
+
+    huge = "عنوان طويل جدا " * 70_000  # about 1 MB
+    m = stored(title=huge, body="أعلن العراق انسحاب التحالف الدولي " + huge)
+    m = replace(m, article=replace(m.article, source="مصدر" * 10_000, summary=huge))
+    alert = render(m, "قاعدة " * 1_000)
+    payload = json.dumps(alert.slack, ensure_ascii=False)
+    assert len(payload) < 20_000
+    for block in alert.slack["blocks"]:
+        texts = [block.get("text", {}).get("text", "")] + [e["text"] for e in block.get("elements", [])]
+        assert all(len(t) <= 3_000 for t in texts)  # Block Kit's limit per text
+    assert len(alert.text) < 20_000 and len(alert.html) < 40_000 and len(alert.subject) <= 250
+    assert len(json.dumps(alert.data, ensure_ascii=False)) < 40_000
+    email = EmailChannel(
+        "email",
+        EmailConfig.model_validate(
+            {"type": "email", "host": "127.0.0.1", "from": "r@example.org", "to": ["a@example.org"]}
+        ),
+        secret_dir=Path("."),
+        environ={},
+    ).message(alert)
+    assert len(email.as_bytes()) < 150_000
+
+
+def test_only_http_links_become_links():
+    from dataclasses import replace
+
+    bad_links = (
+        "javascript:alert(document.cookie)",
+        "JavaScript:x",
+        "data:text/html,<script>x</script>",
+        "http://x.example/a b",
+    )
+    for bad in bad_links:
+        m = stored()
+        alert = render(replace(m, article=replace(m.article, url=bad)), "r")
+        slack = json.dumps(alert.slack, ensure_ascii=False)
+        assert "href" not in alert.html and bad not in alert.html and bad not in slack
+        assert "انسحاب التحالف الدولي من العراق" in alert.html and "انسحاب التحالف الدولي من العراق" in slack
+    good = render(stored(), "r")
+    assert 'href="https://news.example/a?x=1&amp;y=2"' in good.html
+    assert "<https://news.example/a?x=1&amp;y=2|" in json.dumps(good.slack, ensure_ascii=False)

@@ -22,12 +22,18 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config, FeedConfig, load_config
-from monitor.errors import ConfigError, RasadError
+from monitor.errors import ConfigError, RasadError, StoreError, StoreLost
 from monitor.logs import event
-from monitor.runtime import Runtime, open_runtime
+from monitor.runtime import Runtime, open_runtime, open_store
 from monitor.sdnotify import Notifier
+from monitor.store import Store
 
 log = logging.getLogger("rasad.daemon")
+EXIT_STORE_LOST = 4  # the database vanished while running: systemd starts Rasad again
+STORE_WAIT_MAX = 60.0  # seconds between attempts to reach a database that is down at start
+STORE_WAIT_MARGIN = 30.0
+BEHIND_REPORT = 60.0  # seconds between "poll.behind" summaries
+SCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 DELIVERY_PERIOD = 10.0  # seconds between delivery rounds when nothing wakes the loop earlier
 TRUNCATION_WARNING = 0.5  # a reload that loses more than half the rules is reported loudly
 SEND_MARGIN = 35.0  # seconds kept after the last send starts: more than an SMTP call's timeout
@@ -49,8 +55,11 @@ class Daemon:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
+        self._reloading: asyncio.Task[None] | None = None
+        self._reload_again = False
         self.rt: Runtime | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self.exit_code = 0
 
     # -- lifecycle
 
@@ -58,8 +67,19 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        loop.add_signal_handler(signal.SIGHUP, self.reload)
-        async with open_runtime(self.config) as rt:
+        loop.add_signal_handler(signal.SIGHUP, self._hangup)
+        try:
+            store = await self._open_store()
+        except asyncio.CancelledError:
+            store = None
+        if store is None:  # stopped while waiting for the database
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            return 0
+        skipped = _SkippedRuns()
+        for name in SCHEDULER_LOGGERS:
+            logging.getLogger(name).addFilter(skipped)
+        async with open_runtime(self.config, store=store) as rt:
             self.rt = rt
             await rt.sync_feeds()
             released = await asyncio.to_thread(rt.store.release_claims, datetime.now(UTC))
@@ -67,7 +87,7 @@ class Daemon:
             self._schedule(self.config.feeds)
             self.scheduler.start()
             delivery = asyncio.create_task(self._delivery_loop(), name="rasad-delivery")
-            watchdog = asyncio.create_task(self._watchdog(), name="rasad-watchdog")
+            watchdog = asyncio.create_task(self._watchdog(skipped), name="rasad-watchdog")
             event(
                 log,
                 "daemon.started",
@@ -98,13 +118,51 @@ class Daemon:
             watchdog.cancel()
             await asyncio.gather(*not_done, watchdog, return_exceptions=True)
             self.scheduler.shutdown(wait=False)
-            event(log, "daemon.stopped", unfinished=len(not_done))
+            event(log, "daemon.stopped", unfinished=len(not_done), exit=self.exit_code or None)
+        for name in SCHEDULER_LOGGERS:
+            logging.getLogger(name).removeFilter(skipped)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
-        return 0
+        return self.exit_code
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _lost(self, exc: StoreLost) -> None:
+        """The database is gone: stop, and exit non-zero so that systemd starts Rasad again."""
+        if self.exit_code == 0:
+            event(log, "store.lost", logging.CRITICAL, error=str(exc), hint=exc.hint)
+            self.notifier.notify(f"STATUS=stopping: {exc}")
+        self.exit_code = EXIT_STORE_LOST
+        self.stop()
+
+    async def _open_store(self) -> Store | None:
+        """Open the database, waiting for it while it is unreachable (a server starting after Rasad,
+        a restart); a broken database is an error at once. None when stopped while waiting."""
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                return await asyncio.to_thread(open_store, self.config)
+            except StoreError as exc:
+                if not exc.temporary:
+                    raise
+                event(
+                    log,
+                    "store.waiting",
+                    logging.ERROR,
+                    error=str(exc),
+                    hint=exc.hint,
+                    retry_in=f"{delay:g}s",
+                )
+                # systemd: still starting, give us longer than the next wait
+                self.notifier.notify(
+                    f"EXTEND_TIMEOUT_USEC={int((delay + STORE_WAIT_MARGIN) * 1e6)}",
+                    "STATUS=waiting for the database",
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, STORE_WAIT_MAX)
+        return None
 
     # -- scheduling
 
@@ -146,15 +204,23 @@ class Daemon:
         assert task is not None
         self._inflight.add(task)
         try:
-            state = await asyncio.to_thread(self.rt.store.feed_state, feed.name)
+            try:
+                state = await asyncio.to_thread(self.rt.store.feed_state, feed.name)
+            except StoreLost:
+                raise
+            except StoreError:
+                state = None  # the poll below finds the database down too, and says so in its line
             interval = feed.interval or self.config.settings.poll.interval
             # the job's own interval paces healthy feeds; next_poll_at holds it back only when it is
             # clearly later: backoff after failures, Retry-After, Cache-Control max-age
-            if state.next_poll_at is not None and state.next_poll_at - datetime.now(UTC) > interval / 2:
+            later = state.next_poll_at if state is not None else None
+            if later is not None and later - datetime.now(UTC) > interval / 2:
                 return
             report = await self.rt.pipeline.poll(feed, self.config.ruleset)
             if report.matches:
                 self._wake.set()
+        except StoreLost as exc:
+            self._lost(exc)
         finally:
             self._inflight.discard(task)
 
@@ -163,7 +229,12 @@ class Daemon:
         try:
             await self.rt.deliver()
             await self.rt.close_retired()
-        except Exception as exc:  # the store may be briefly unavailable: report, carry on
+        except StoreLost as exc:
+            self._lost(exc)
+        except StoreError as exc:  # unavailable for now: the store said so once; carry on
+            if not self.rt.store.unavailable:
+                event(log, "delivery.failed", logging.ERROR, error=str(exc), hint=exc.hint)
+        except Exception as exc:  # a bug: report, carry on
             event(log, "delivery.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
 
     async def _delivery_loop(self) -> None:
@@ -177,20 +248,67 @@ class Daemon:
             if self._stop.is_set():
                 return
 
-    async def _watchdog(self) -> None:
+    async def _watchdog(self, skipped: _SkippedRuns) -> None:
+        """Pings systemd's watchdog from the event loop (a blocked loop misses it), and says once a
+        minute how many scheduled polls were skipped because the previous one was still running."""
         interval = self.notifier.watchdog_interval
-        if interval is None:
-            return
+        tick = min(interval, BEHIND_REPORT) if interval is not None else BEHIND_REPORT
+        last_report = time.monotonic()
         while True:
-            self.notifier.notify("WATCHDOG=1")
-            await asyncio.sleep(interval)
+            if interval is not None:
+                self.notifier.notify("WATCHDOG=1")
+            if time.monotonic() - last_report >= BEHIND_REPORT:
+                last_report = time.monotonic()
+                count, feeds = skipped.take()
+                if count:
+                    event(
+                        log,
+                        "poll.behind",
+                        logging.WARNING,
+                        skipped=count,
+                        feeds=feeds,
+                        hint="polls take longer than their interval: each feed is polled as soon as its "
+                        "previous poll ends; lengthen poll.interval or add extraction workers",
+                    )
+            await asyncio.sleep(tick)
 
     # -- reload
 
-    def reload(self) -> None:
-        """SIGHUP: load the config again; keep the running one if the new one is invalid."""
+    def _hangup(self) -> None:
+        """SIGHUP: reload in the background; signals that come during a reload make one more."""
+        if self._reloading is not None and not self._reloading.done():
+            self._reload_again = True
+            return
+        self._reloading = asyncio.create_task(self._reload_async(), name="rasad-reload")
+
+    async def _reload_async(self) -> None:
+        while True:
+            self._reload_again = False
+            try:
+                # reading and compiling a large rules file takes a while: never on the event loop,
+                # which must keep polling and pinging the watchdog
+                new: Config | ConfigError = await asyncio.to_thread(self._load_new)
+            except Exception as exc:  # a bug in loading: the running config stays
+                event(log, "config.kept", logging.ERROR, reason=f"reload failed: {type(exc).__name__}: {exc}")
+                new = ConfigError([])
+            if not isinstance(new, ConfigError) or new.problems:
+                self.reload(new)
+            if not self._reload_again:
+                return
+
+    def _load_new(self) -> Config | ConfigError:
         try:
-            new = self._reload()
+            return self._reload()
+        except ConfigError as exc:
+            return exc
+
+    def reload(self, loaded: Config | ConfigError | None = None) -> None:
+        """Switch to the config loaded again (loaded here when not given); keep the running one if
+        the new one is invalid."""
+        try:
+            if isinstance(loaded, ConfigError):
+                raise loaded
+            new = loaded if loaded is not None else self._reload()
         except ConfigError as exc:
             for problem in exc.problems:
                 event(log, "config.invalid", logging.ERROR, problem=problem)
@@ -218,9 +336,11 @@ class Daemon:
                     setting=setting,
                     reason="the running daemon keeps the old value until it is restarted",
                 )
-            # new feeds need their rows before their first poll
+            # new feeds need their rows before their first poll (each poll also makes sure of it)
             try:
                 self.rt.store.sync_feeds([(f.name, f.url) for f in new.feeds])
+            except StoreLost as exc:
+                self._lost(exc)
             except RasadError as exc:
                 event(log, "config.feeds_unsynced", logging.ERROR, error=str(exc))
         if self.scheduler is not None:
@@ -238,3 +358,27 @@ def _safe_url(url: str) -> str:
 
 async def run(config_dir: Path, stop_timeout: float = 60.0) -> int:
     return await Daemon(load_config(config_dir), stop_timeout=stop_timeout).run()
+
+
+class _SkippedRuns(logging.Filter):
+    """APScheduler warns once per skipped run ("maximum number of running instances reached", "was
+    missed by"): with a thousand feeds behind, thousands of lines. They are counted instead, and the
+    daemon reports the count once a minute (``poll.behind``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.jobs: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "maximum number of running instances" in text or "was missed by" in text:
+            self.count += 1
+            self.jobs.add(text.split('"', 2)[1] if text.count('"') >= 2 else "?")
+            return False
+        return True
+
+    def take(self) -> tuple[int, int]:
+        count, feeds = self.count, len(self.jobs)
+        self.count, self.jobs = 0, set()
+        return count, feeds

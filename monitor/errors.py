@@ -68,9 +68,19 @@ class ExtractError(RasadError):
 
 
 class StoreError(RasadError):
-    """The database could not be read or written."""
+    """The database could not be read or written. ``temporary``: the server is unreachable or the
+    file cannot be written for now (trying again later may work); otherwise it is broken."""
 
     step = "store"
+
+    def __init__(self, message: str, *, hint: str | None = None, temporary: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.temporary = temporary
+
+
+class StoreLost(StoreError):
+    """The database Rasad was writing to is gone: its file was deleted or replaced, or its tables
+    vanished. Carrying on would write into nothing; the daemon stops."""
 
 
 class AlertError(RasadError):

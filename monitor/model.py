@@ -116,6 +116,7 @@ class FeedReport:
     matched: int = 0
     fallbacks: int = 0
     error: str | None = None
+    hint: str | None = None  # how to fix the error, when there is something to do
     seconds: float = 0.0
     matches: tuple[tuple[str, str], ...] = field(default=())  # (article key, rule id)
     next_poll: datetime | None = None  # not before: interval, backoff, Retry-After or max-age

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from monitor.config import FeedConfig, HealthSettings, StorySettings
-from monitor.errors import FetchError, RasadError
+from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
@@ -88,9 +88,11 @@ class Pipeline:
                 report = await self._new_items(feed, items, ruleset, now)
         except FetchError as exc:
             retry_after = exc.retry_after
-            report = FeedReport(feed.name, "error", error=str(exc))
+            report = FeedReport(feed.name, "error", error=str(exc), hint=exc.hint)
+        except StoreLost:
+            raise  # not this feed's problem: the daemon stops
         except RasadError as exc:
-            report = FeedReport(feed.name, "error", error=str(exc))
+            report = FeedReport(feed.name, "error", error=str(exc), hint=exc.hint)
         except Exception as exc:  # a bug must not stop the other feeds; it is logged with its traceback
             log.exception("feed.crashed feed=%s", feed.name)
             report = FeedReport(feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}")
@@ -105,6 +107,7 @@ class Pipeline:
             rng=self.rng,
         )
         report = replace(report, seconds=round(time.monotonic() - start, 3), next_poll=upcoming)
+        recorded = True
         try:
             await asyncio.to_thread(
                 self.store.record_poll,
@@ -116,8 +119,12 @@ class Pipeline:
             )
             if self.health is not None:
                 await asyncio.to_thread(self._check_health, feed.name, report, error_count + failed, now)
+        except StoreLost:
+            raise
         except RasadError as exc:
-            event(log, "feed.unrecorded", logging.ERROR, feed=feed.name, error=str(exc))
+            recorded = False
+            if not failed:  # a failed poll's line below says it already
+                report = replace(report, error=f"not recorded: {exc}", hint=exc.hint)
         event(
             log,
             "feed.polled",
@@ -130,7 +137,9 @@ class Pipeline:
             fallbacks=report.fallbacks,
             seconds=report.seconds,
             next=upcoming.isoformat(timespec="seconds") if failed else None,
+            recorded=None if recorded else "no",
             error=report.error,
+            hint=report.hint,
         )
         return report
 

@@ -130,9 +130,12 @@ async def open_runtime(
     clock: Callable[[], datetime] = utcnow,
     transport: httpx.AsyncBaseTransport | None = None,
     channels: dict[str, Channel] | None = None,
+    store: Store | None = None,
 ) -> AsyncIterator[Runtime]:
+    """Everything ``rasad run``/``once``/``demo`` need; ``store``: one opened already (the daemon
+    opens it itself, waiting while the database is unreachable)."""
     s = config.settings
-    store = open_store(config, environ)
+    store = store or open_store(config, environ)
     fetcher = Fetcher(
         Limits(
             timeout=s.network.timeout.total_seconds(),

@@ -14,9 +14,12 @@ Invariants the rest of Rasad relies on:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from monitor.errors import StoreError
+from monitor.errors import StoreError, StoreLost
 from monitor.logs import event as log_event
 from monitor.model import Article, FeedReport, Match, MentionedDate, TermHit
 
@@ -331,8 +334,12 @@ class Store:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # the database file, whose identity is checked before each write (a deleted or replaced file)
+        self._file: Path | None = None
+        self._identity: tuple[int, int] | None = None
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self._file = Path(parsed.database)
+            self._file.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(parsed, pool_pre_ping=self.dialect != "sqlite")
         except ImportError as exc:
@@ -343,6 +350,8 @@ class Store:
             _sqlite_pragmas(self.engine)
         self._writer = self.engine.execution_options(rasad_write=True)
         self._installation: str | None = None
+        self._down: str | None = None  # why the database is unavailable, while it is
+        self._down_lock = threading.Lock()
 
     def create(self) -> None:
         """Create missing tables and add missing columns (idempotent).
@@ -354,6 +363,9 @@ class Store:
         with self._errors("create tables"):
             SQLModel.metadata.create_all(self.engine)
             self._add_missing_columns()
+        if self._file is not None:
+            st = self._file.stat()
+            self._identity = (st.st_dev, st.st_ino)
         self.installation_id()
 
     def installation_id(self) -> str:
@@ -406,13 +418,80 @@ class Store:
             yield
         except IntegrityError:
             raise  # a constraint doing its job: the caller decides what it means
-        except OperationalError as exc:
-            raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
-        except DBAPIError as exc:
-            raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=_hint(exc)) from None
+        except (OperationalError, DBAPIError) as exc:
+            raise self._failed(doing, exc) from None
+        if self._down is not None:
+            self._available()
+
+    def _failed(self, doing: str, exc: SQLAlchemyError) -> StoreError:
+        """Translate a database error; a connection that may be stuck in a bad state is dropped."""
+        message = f"cannot {doing}: {_first_line(exc)}"
+        kind = _kind(exc)
+        if kind == "lost":
+            return StoreLost(
+                f"{message}: its tables are gone",
+                hint="the database was deleted or replaced while Rasad ran; Rasad stops rather than write "
+                "into a new empty one unnoticed: restore it, or start Rasad again to begin a new one",
+            )
+        if kind in ("unavailable", "readonly"):
+            # a connection opened while the file was read-only stays read-only; one to a restarted
+            # server is dead: new connections next time
+            self.engine.dispose()
+            with self._down_lock:
+                first = self._down is None
+                self._down = kind
+            if first and self._installation is not None:  # before it was ever opened: the caller says it
+                log_event(log, "store.unavailable", logging.ERROR, error=_first_line(exc), hint=_hint(exc))
+            return StoreError(message, hint=_hint(exc), temporary=True)
+        return StoreError(message, hint=_hint(exc), temporary=kind == "full")
+
+    def _available(self) -> None:
+        with self._down_lock:
+            was, self._down = self._down, None
+        if was is not None:
+            log_event(log, "store.available", was=was)
+
+    @property
+    def unavailable(self) -> bool:
+        """Whether the last attempt found the database unreachable (or unwritable)."""
+        return self._down is not None
+
+    def _check_identity(self) -> None:
+        """The SQLite file is still the one opened: a deleted file would take every write with it."""
+        if self._file is None or self._identity is None:
+            return
+        try:
+            st = self._file.stat()
+        except FileNotFoundError:
+            st = None
+        if st is None or (st.st_dev, st.st_ino) != self._identity:
+            what = "deleted" if st is None else "replaced"
+            raise StoreLost(
+                f"the database file {self._file} was {what} while Rasad ran",
+                hint="Rasad stops rather than write into a deleted file: restore it from a backup, or start "
+                "Rasad again to begin a new database",
+            )
+
+    def _writable_again(self) -> None:
+        """After a read-only spell: SQLite gives its -wal and -shm files the database file's mode
+        when it makes them, so a pair made while the file was read-only stays read-only after the
+        file's permissions come back, and every new connection is read-only. Give them the file's
+        mode again (they are Rasad's own files), and start over with new connections."""
+        if self._file is None or not os.access(self._file, os.W_OK):
+            return
+        mode = self._file.stat().st_mode & 0o777
+        for suffix in ("-wal", "-shm"):
+            side = self._file.with_name(self._file.name + suffix)
+            with contextlib.suppress(OSError):
+                if side.exists() and not os.access(side, os.W_OK):
+                    side.chmod(mode)
+        self.engine.dispose()
 
     @contextmanager
     def _write(self, doing: str) -> Iterator[Session]:
+        self._check_identity()
+        if self._down == "readonly":
+            self._writable_again()
         with self._errors(doing), Session(self._writer, expire_on_commit=False) as session:
             yield session
             session.commit()
@@ -1060,6 +1139,39 @@ def _literal(value: object) -> str:
 def _first_line(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).strip().splitlines()[0]
+
+
+_UNAVAILABLE = (
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "connection is closed",
+    "connection already closed",
+    "the database system is",
+    "no connection to the server",
+    "connection timed out",
+    "timeout expired",
+    "connection to server",
+    "ssl syscall error",
+    "consuming input failed",
+    "unable to open database file",
+    "disk i/o error",
+)
+
+
+def _kind(exc: SQLAlchemyError) -> str | None:
+    """What a database error means for Rasad: unavailable (try again), readonly, full, lost, or None."""
+    text = _first_line(exc).lower()
+    if getattr(exc, "connection_invalidated", False) or any(s in text for s in _UNAVAILABLE):
+        return "unavailable"
+    if "readonly" in text or "read-only" in text:
+        return "readonly"
+    if "disk" in text and "full" in text:
+        return "full"
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return "lost"
+    return None
 
 
 def _hint(exc: SQLAlchemyError) -> str | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gzip
 import json
@@ -331,3 +332,119 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+# ---------------------------------------------------------------- a daemon's surroundings
+
+
+class NotifySocket:
+    """systemd's end of the notify socket: read continuously (``reading=False``: never read)."""
+
+    def __init__(self, path: Path, reading: bool = True):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.received: list[str] = []
+        self.open = True
+        if reading:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while self.open:
+            with contextlib.suppress(TimeoutError, OSError):
+                self.received.append(self.sock.recv(4096).decode())
+
+    def wait_for(self, state: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(state in m for m in self.received):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no {state} from the daemon; got {self.received}")
+
+    def close(self):
+        self.open = False
+        self.sock.close()
+
+
+def read(log) -> str:
+    log.seek(0)
+    return log.read()
+
+
+def wait_until(predicate, timeout: float = 120) -> None:
+    """Until ``predicate()`` holds; the timeout only guards against a hang (never a speed test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of a real server (PostgreSQL): ``down()`` drops every
+    connection and stops listening, as a server that crashed or restarted; ``up()`` listens again on
+    the same port. Starts down when ``started=False`` (a database not yet up when Rasad starts)."""
+
+    def __init__(self, target: tuple[str, int], started: bool = True) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        if started:
+            self.up()
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def url(self, database_url: str) -> str:
+        """``database_url`` (on 127.0.0.1:5432) through this relay."""
+        return database_url.replace(f"{self.target[0]}:{self.target[1]}", f"127.0.0.1:{self.port}")

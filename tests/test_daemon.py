@@ -1,52 +1,18 @@
 """`rasad run` as systemd runs it: notify socket, watchdog, SIGHUP reload, SIGTERM drain."""
 
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_RULES_YAML, RULES_YAML, write_config
+from tests.conftest import FIXTURE_RULES_YAML, RULES_YAML, NotifySocket, read, wait_until, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class NotifySocket:
-    """systemd's end of the notify socket: read continuously (``reading=False``: never read)."""
-
-    def __init__(self, path: Path, reading: bool = True):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.2)
-        self.received: list[str] = []
-        self.open = True
-        if reading:
-            threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while self.open:
-            with contextlib.suppress(TimeoutError, OSError):
-                self.received.append(self.sock.recv(4096).decode())
-
-    def wait_for(self, state: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(state in m for m in self.received):
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"no {state} from the daemon; got {self.received}")
-
-    def close(self):
-        self.open = False
-        self.sock.close()
 
 
 @pytest.fixture
@@ -78,20 +44,6 @@ def daemon(tmp_path, site, smtp, slack):
         proc.wait()
     notify.close()
     log.close()
-
-
-def read(log) -> str:
-    log.seek(0)
-    return log.read()
-
-
-def wait_until(predicate, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def test_ready_watchdog_alerts_reload_and_clean_stop(daemon, smtp, slack, site):

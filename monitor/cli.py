@@ -2,7 +2,8 @@
 
 Errors become one clear line (and a hint) here and only here. Exit codes:
 0 success · 1 done, but something failed (a feed, a delivery, an input) · 2 invalid configuration
-or usage · 3 cannot run (database or another resource unavailable) · 130 interrupted.
+or usage · 3 cannot run (a broken database or another resource unusable) · 4 the database vanished
+while running (``rasad run``; systemd starts it again) · 130 interrupted.
 """
 
 from __future__ import annotations
@@ -458,7 +459,18 @@ def deliveries_retry(
         raise click.UsageError("give delivery IDs or --all-dead")
     store = open_store(_load(ctx, config_dir))
     try:
-        n = store.retry(_now(), ids, all_dead=all_dead)
+        statuses = store.delivery_statuses(ids)
+        n = store.retry(_now(), [i for i in ids if statuses.get(i) in ("dead", "pending")], all_dead=all_dead)
     finally:
         store.close()
+    problems = [
+        f"no delivery {i} (`rasad deliveries` lists them)"
+        if i not in statuses
+        else f"delivery {i} is {statuses[i]}: only dead or pending deliveries are re-queued"
+        for i in ids
+        if statuses.get(i) not in ("dead", "pending")
+    ]
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
     click.echo(f"re-queued {n} deliveries")
+    sys.exit(EXIT_PARTIAL if problems else EXIT_OK)

@@ -1036,6 +1036,14 @@ class Store:
             ).all()
             return [self._delivery(s, r) for r in rows]
 
+    def delivery_statuses(self, ids: Sequence[int]) -> dict[int, str]:
+        """The status of each of these deliveries that exists."""
+        with self._read("look up deliveries") as s:
+            rows = s.exec(
+                select(DeliveryRow.id, DeliveryRow.status).where(col(DeliveryRow.id).in_(list(ids)))
+            ).all()
+            return {i: status for i, status in rows if i is not None}
+
     def retry(self, now: datetime, ids: Sequence[int] = (), all_dead: bool = False) -> int:
         """Re-queue deliveries (dead or pending) to be sent now. Returns how many were re-queued."""
         with self._write("re-queue deliveries") as s:

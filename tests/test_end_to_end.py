@@ -159,6 +159,13 @@ def test_dead_letters_are_listed_and_requeued(setup, smtp, slack):
     assert len(smtp.messages) == 5
     usage = rasad("deliveries", "retry", "--config", str(cfg))
     assert usage.returncode == 2 and "give delivery IDs or --all-dead" in usage.stderr
+    unknown = rasad("deliveries", "retry", "999", "1", "--config", str(cfg))
+    assert unknown.returncode == 1
+    assert unknown.stderr.splitlines() == [
+        "error: no delivery 999 (`rasad deliveries` lists them)",
+        "error: delivery 1 is sent: only dead or pending deliveries are re-queued",
+    ]
+    assert unknown.stdout == "re-queued 0 deliveries\n"
 
 
 def test_backtest_reports_new_and_lost_matches_without_changing_anything(setup, tmp_path):

@@ -47,6 +47,7 @@ class Daemon:
         stop_timeout: float = 60.0,
         notifier: Notifier | None = None,
         reload: Callable[[], Config] | None = None,
+        behind_report: float = BEHIND_REPORT,
     ) -> None:
         self.config = config
         self.stop_timeout = stop_timeout
@@ -60,6 +61,7 @@ class Daemon:
         self.rt: Runtime | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.exit_code = 0
+        self.behind_report = behind_report  # seconds between "poll.behind" summaries
 
     # -- lifecycle
 
@@ -252,12 +254,12 @@ class Daemon:
         """Pings systemd's watchdog from the event loop (a blocked loop misses it), and says once a
         minute how many scheduled polls were skipped because the previous one was still running."""
         interval = self.notifier.watchdog_interval
-        tick = min(interval, BEHIND_REPORT) if interval is not None else BEHIND_REPORT
+        tick = min(interval, self.behind_report) if interval is not None else self.behind_report
         last_report = time.monotonic()
         while True:
             if interval is not None:
                 self.notifier.notify("WATCHDOG=1")
-            if time.monotonic() - last_report >= BEHIND_REPORT:
+            if time.monotonic() - last_report >= self.behind_report:
                 last_report = time.monotonic()
                 count, feeds = skipped.take()
                 if count:

@@ -1,0 +1,91 @@
+"""The daemon's event loop stays free: a slow reload (a large rules file being compiled) does not
+stop polling, and polls that fall behind their interval are summarised, not logged one by one.
+In-process: the real Daemon, the local site, a SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+
+from monitor.config import load_config
+from monitor.daemon import Daemon
+from monitor.site import send
+from tests.conftest import write_config
+
+EMPTY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+
+
+async def until(predicate, limit: float = 120) -> None:
+    """Until ``predicate()`` holds; the limit only guards against a hang."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+def _config(tmp_path, feeds):
+    cfg = write_config(
+        tmp_path / "config", feeds=feeds, extra_settings="poll:\n  interval: 1s\n  jitter: 0s\n", rules=RULES
+    )
+    return cfg, load_config(cfg)
+
+
+RULES = "rules:\n  - id: r\n    any: [التحالف الدولي]\n"
+
+
+def test_a_slow_reload_does_not_stop_polling(tmp_path, site, caplog):
+    caplog.set_level(logging.INFO)
+    site.routes["/quiet.xml"] = lambda h: send(h, 200, EMPTY, "application/rss+xml")
+    cfg, config = _config(tmp_path, [("هادئ", site.url("/quiet.xml"))])
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_reload():
+        entered.set()
+        release.wait(120)  # compiling a very large rules file
+        return load_config(cfg)
+
+    daemon = Daemon(config, reload=slow_reload)
+    polls = lambda: sum(r.path == "/quiet.xml" for r in site.requests)  # noqa: E731
+
+    async def go() -> int:
+        task = asyncio.create_task(daemon.run())
+        await until(lambda: polls() >= 1)
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(entered.is_set)
+        before = polls()
+        await until(lambda: polls() >= before + 2)  # the loop polls on while the reload works
+        release.set()
+        await until(lambda: "config.reloaded" in caplog.text)
+        daemon.stop()
+        return await task
+
+    assert asyncio.run(go()) == 0
+
+
+def test_polls_that_fall_behind_are_summarised_not_logged_one_by_one(tmp_path, site, caplog):
+    caplog.set_level(logging.INFO)
+    gate = threading.Event()
+
+    def stuck(h):
+        gate.wait(120)  # a feed that takes far longer than its 1 s interval
+        send(h, 200, EMPTY, "application/rss+xml")
+
+    site.routes["/stuck.xml"] = stuck
+    _, config = _config(tmp_path, [("عالق", site.url("/stuck.xml"))])
+    daemon = Daemon(config, behind_report=0.5)
+
+    async def go() -> int:
+        task = asyncio.create_task(daemon.run())
+        await until(lambda: "poll.behind" in caplog.text)
+        gate.set()
+        daemon.stop()
+        return await task
+
+    assert asyncio.run(go()) == 0
+    assert "maximum number of running instances" not in caplog.text
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("poll.behind")][:1]
+    assert "skipped=" in line and "feeds=1" in line

@@ -41,7 +41,7 @@ from monitor.termindex import Hits, TermIndex
 from monitor.termindex import Tok as _Tok
 
 if TYPE_CHECKING:
-    from monitor.config import RuleConfig
+    from monitor.ruleconfig import RuleConfig
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary", "body", "url", "source")
 DEFAULT_FIELD_WEIGHT: dict[str, float] = {

@@ -13,22 +13,21 @@ import os
 import re
 import typing
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from monitor import yamlfile
+from monitor.configtypes import MODEL_CONFIG, ByteSize, Duration, between
 from monitor.errors import ConfigError
 from monitor.ruleconfig import Escalation, Route, RuleConfig, RulesFile
 from monitor.rules import RuleError, RuleSet, compile_rules
 from monitor.settings import (
-    MODEL_CONFIG,
-    ByteSize,
     ConsoleChannel,
     DeliverySettings,
-    Duration,
     EmailChannel,
     ExtractionSettings,
     HealthSettings,
@@ -76,7 +75,7 @@ class _Model(BaseModel):
 class FeedConfig(_Model):
     name: str = Field(min_length=1)
     url: str
-    interval: Duration | None = None
+    interval: Annotated[timedelta, between("1s", "7d")] | None = None
     tags: list[str] = []
     enabled: bool = True
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from monitor.configtypes import MODEL_CONFIG, between
 from monitor.pacing import parse_mode
-from monitor.settings import MODEL_CONFIG, Duration
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 FieldLiteral = Literal["title", "summary", "body", "url", "source"]
@@ -44,7 +44,7 @@ class Escalation(_Model):
     """Send the story's alert to one more channel once this many outlets have reported it."""
 
     outlets: int = Field(ge=2)
-    within: Duration = timedelta(hours=6)
+    within: Annotated[timedelta, between("1m", "30d")] = timedelta(hours=6)
     channel: str
 
 
@@ -62,7 +62,7 @@ class RuleConfig(_Model):
     all: list[Any] | None = None
     any: list[Any] | None = None
     none: list[Any] | None = None
-    published_within: Duration | None = None
+    published_within: Annotated[timedelta, between("1m", "3650d")] | None = None
     published_after: date | None = None
     published_before: date | None = None
     mentions_date: dict[str, Any] | None = None  # {between: [2025-09, 2026-12]} or {after: …, before: …}

@@ -13,33 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from monitor.configtypes import MODEL_CONFIG, between, size_between
 from monitor.pacing import parse_mode, parse_quiet
-from monitor.units import parse_duration, parse_size
-
-
-def _duration(value: object) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise PydanticCustomError("duration", str(exc)) from None
-
-
-def _size(value: object) -> int:
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        raise PydanticCustomError("size", str(exc)) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-ByteSize = Annotated[int, BeforeValidator(_size)]
-
-
-# every config model: unknown keys are errors, values never change after loading
-MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+from monitor.units import format_duration
 
 
 class _Model(BaseModel):
@@ -47,17 +26,17 @@ class _Model(BaseModel):
 
 
 class PollSettings(_Model):
-    interval: Duration = timedelta(minutes=15)
-    jitter: Duration = timedelta(seconds=60)
+    interval: Annotated[timedelta, between("1s", "7d")] = timedelta(minutes=15)
+    jitter: Annotated[timedelta, between("0s", "1h")] = timedelta(seconds=60)
 
 
 class NetworkSettings(_Model):
-    timeout: Duration = timedelta(seconds=30)  # whole request, start to last byte
-    connect_timeout: Duration = timedelta(seconds=10)
+    timeout: Annotated[timedelta, between("1s", "10m")] = timedelta(seconds=30)  # whole request
+    connect_timeout: Annotated[timedelta, between("1s", "5m")] = timedelta(seconds=10)
     max_connections: int = Field(16, ge=1, le=512)
     per_host: int = Field(2, ge=1, le=64)
-    max_feed_size: ByteSize = 5_000_000
-    max_page_size: ByteSize = 10_000_000
+    max_feed_size: Annotated[int, size_between("100KB", "100MB")] = 5_000_000
+    max_page_size: Annotated[int, size_between("100KB", "100MB")] = 10_000_000
     user_agent: str = "Rasad/0.1 (+https://github.com/rasad-monitor/rasad)"
     # networks Rasad may fetch from although they are private (loopback, 10/8, …): refused by default
     allow: list[str] = []
@@ -79,14 +58,26 @@ class NetworkSettings(_Model):
 
 class ExtractionSettings(_Model):
     workers: int | Literal["auto"] = "auto"
-    deadline: Duration = timedelta(seconds=30)
-    memory_limit: ByteSize = 1_000_000_000
+    deadline: Annotated[timedelta, between("1s", "10m")] = timedelta(seconds=30)
+    memory_limit: Annotated[int, size_between("100MB", "64GB")] = 1_000_000_000  # address space
 
 
 class DeliverySettings(_Model):
-    retry_base: Duration = timedelta(seconds=30)
-    retry_max: Duration = timedelta(hours=1)
-    max_attempts: int = Field(12, ge=1)
+    retry_base: Annotated[timedelta, between("1s", "1d")] = timedelta(seconds=30)
+    retry_max: Annotated[timedelta, between("1s", "7d")] = Field(timedelta(hours=1), validate_default=True)
+    max_attempts: int = Field(12, ge=1, le=1000)
+
+    @field_validator("retry_max")
+    @classmethod
+    def _not_below_base(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        base = info.data.get("retry_base")
+        if base is not None and value < base:
+            raise PydanticCustomError(
+                "out_of_range",
+                "must be at least retry_base ({base}) (got {got})",
+                {"base": format_duration(base), "got": format_duration(value)},
+            )
+        return value
 
 
 def _secret_inline(data: Any, keys: tuple[str, ...], fix: str) -> Any:
@@ -145,7 +136,7 @@ class EmailChannel(_Channel):
     password_file: Path | None = None
     sender: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Annotated[timedelta, between("1s", "5m")] = timedelta(seconds=30)
     ca_file: Path | None = None  # a private CA that signed the server's certificate (internal relays)
 
     @model_validator(mode="before")
@@ -165,7 +156,7 @@ class SlackChannel(_Channel):
     token_file: Path | None = None
     channel: str | None = None  # the channel id, e.g. C0123456789 (with a token)
     api_url: str = "https://slack.com/api"
-    timeout: Duration = timedelta(seconds=15)
+    timeout: Annotated[timedelta, between("1s", "5m")] = timedelta(seconds=15)
 
     @model_validator(mode="before")
     @classmethod
@@ -207,7 +198,7 @@ class WebhookChannel(_Channel):
     url_file: Path | None = None
     secret_env: str | None = None
     secret_file: Path | None = None
-    timeout: Duration = timedelta(seconds=15)
+    timeout: Annotated[timedelta, between("1s", "5m")] = timedelta(seconds=15)
 
     @model_validator(mode="before")
     @classmethod
@@ -234,14 +225,14 @@ class HealthSettings(_Model):
     channel: str
     failures: int = Field(5, ge=1)
     silence_factor: float = Field(6.0, gt=1)
-    min_silence: Duration = timedelta(hours=12)
+    min_silence: Annotated[timedelta, between("1m", "30d")] = timedelta(hours=12)
 
 
 class StorySettings(_Model):
     """Grouping articles of one story across outlets: later articles join the first one's alert."""
 
     enabled: bool = True
-    window: Duration = timedelta(hours=72)
+    window: Annotated[timedelta, between("1h", "30d")] = timedelta(hours=72)
     threshold: float = Field(0.22, gt=0, le=1)  # cosine of lead terms (measured: scripts/evaluate_stories.py)
 
 

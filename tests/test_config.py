@@ -278,3 +278,128 @@ def test_a_slack_bot_token_with_a_channel_threads_and_story_updates_accept_modes
     assert settings.channels["slack"].threads  # type: ignore[union-attr]
     assert settings.channels["slack"].story_updates == "reply"
     assert settings.channels["console"].story_updates == "digest daily 18:00"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "rasad.yaml",
+            "  interval: 15m",
+            "  interval: 0s",
+            "12:3: poll.interval: must be at least 1s (got 0s)",
+        ),
+        ("rasad.yaml", "  jitter: 1m", "  jitter: 2h", "13:3: poll.jitter: must be at most 1h (got 2h)"),
+        (
+            "rasad.yaml",
+            "  timeout: 30s",
+            "  timeout: 0s",
+            "16:3: network.timeout: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "connect_timeout: 10s",
+            "connect_timeout: 500ms",
+            "17:3: network.connect_timeout: must be at least 1s (got 500ms)",
+        ),
+        (
+            "rasad.yaml",
+            "max_feed_size: 5MB",
+            "max_feed_size: 0",
+            "20:3: network.max_feed_size: must be at least 100KB (got 0)",
+        ),
+        (
+            "rasad.yaml",
+            "max_page_size: 10MB",
+            "max_page_size: 1GB",
+            "21:3: network.max_page_size: must be at most 100MB (got 1GB)",
+        ),
+        (
+            "rasad.yaml",
+            "deadline: 30s",
+            "deadline: 0s",
+            "26:3: extraction.deadline: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "memory_limit: 1GB",
+            "memory_limit: 10MB",
+            "27:3: extraction.memory_limit: must be at least 100MB (got 10MB)",
+        ),
+        (
+            "rasad.yaml",
+            "retry_base: 30s",
+            "retry_base: 0s",
+            "30:3: delivery.retry_base: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "retry_base: 30s",
+            "retry_base: 2h",
+            "31:3: delivery.retry_max: must be at least retry_base (2h) (got 1h)",
+        ),
+        (
+            "rasad.yaml",
+            "    type: console",
+            "    type: console\n  hook:\n    type: slack\n    webhook_url_env: X\n    timeout: 0s",
+            "52:5: channels.hook.timeout: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "log_level: info",
+            "log_level: info\nstories: {window: 0s}",
+            "10:11: stories.window: must be at least 1h (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "log_level: info",
+            "log_level: info\nhealth: {channel: email, min_silence: 0s}",
+            "10:26: health.min_silence: must be at least 1m (got 0s)",
+        ),
+        (
+            "feeds.yaml",
+            "    interval: 10m",
+            "    interval: 0s",
+            "19:5: feeds[4].interval: must be at least 1s (got 0s)",
+        ),
+        (
+            "rules.yaml",
+            "published_within: 30d",
+            "published_within: 0s",
+            "71:5: rules[2].published_within: must be at least 1m (got 0s)",
+        ),
+        (
+            "rules.yaml",
+            "    channels: [slack]\n    any:",
+            "    channels: [slack]\n    escalate: {outlets: 2, within: 0s, channel: email}\n    any:",
+            "62:28: rules[1].escalate.within: must be at least 1m (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "  interval: 15m",
+            "  interval: 99999999999999d",
+            "12:3: poll.interval: duration '99999999999999d' is too long (use e.g. '36h' or '7d')",
+        ),
+        (
+            "rasad.yaml",
+            "max_page_size: 10MB",
+            "max_page_size: " + "9" * 400 + "GB",
+            "21:3: network.max_page_size: size '"
+            + "9" * 400
+            + "GB' is too large (use e.g. '10MB' or '512KiB')",
+        ),
+    ],
+)
+def test_durations_and_sizes_out_of_their_range_are_refused(cfg, file, old, new, expected):
+    edit(cfg / file, old, new)
+    assert problems(cfg) == [f"config/{file}:{expected}"]
+
+
+def test_a_zero_poll_interval_fails_check_config_not_the_daemon(cfg):
+    edit(cfg / "rasad.yaml", "poll:\n  interval: 15m", "poll: {interval: 0s}\n  # interval: 15m")
+    edit(cfg / "rasad.yaml", "  jitter: 1m", "  # jitter: 1m")
+    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.splitlines()[0] == "config/rasad.yaml:11:8: poll.interval: must be at least 1s (got 0s)"
+    )

@@ -5,6 +5,12 @@ paths to 1-based ``(line, column)``. Errors found later (pydantic, rule compilat
 ``file:line:col: path: message`` with :meth:`Positions.locate`. YAML tags that would construct
 objects are never executed: the round-trip loader keeps them as inert tagged values, which
 validation then rejects.
+
+Bounded: a file is at most ``MAX_BYTES``; nesting at most ``MAX_DEPTH`` levels; and the data at most
+``MAX_VALUES`` values, counting every value an alias repeats, so a "billion laughs" document (anchors
+of aliases of anchors …) is refused after a few hundred thousand values instead of growing to
+gigabytes. ruamel itself keeps an alias as one shared node; only the conversion to plain data below
+repeats it, and that is where the count is kept.
 """
 
 from __future__ import annotations
@@ -16,10 +22,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 from monitor.errors import ConfigError
 
 PathT = tuple[str | int, ...]
+
+# A rules file at its cap of 5,000 rules, commented, is 2-3 MB; no real config comes near these.
+MAX_BYTES = 4_000_000
+MAX_VALUES = 500_000  # every scalar, list and mapping, aliases expanded; about 4x a 5,000-rule file
+MAX_DEPTH = 64  # mappings and lists inside each other; rule conditions need about 2 per level
 
 
 class Positions:
@@ -58,6 +70,11 @@ class Positions:
             # otherwise a union tag pydantic put in the location: not part of the YAML path
         return format_path(path), self._nearest(tuple(path))
 
+    def at(self, path: PathT) -> tuple[int, int]:
+        """The 0-based line and column of ``path`` (or of its nearest recorded parent)."""
+        line, col = self._nearest(path)
+        return line - 1, col - 1
+
     def _nearest(self, path: PathT) -> tuple[int, int]:
         while path not in self._at:
             path = path[:-1]
@@ -90,16 +107,21 @@ def display_name(path: Path) -> str:
 
 
 def load(path: Path) -> tuple[Any, Positions]:
-    """Parse one YAML file. Raises ConfigError (with file:line:col) on unreadable or invalid YAML."""
+    """Parse one YAML file. Raises ConfigError (with file:line:col) on unreadable or invalid YAML, or
+    on a file past the limits above."""
     name = display_name(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             [f"{name}: file not found"], hint="create it from the examples in the project's config/"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{name}: cannot read: {exc}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError([f"{name}: larger than {MAX_BYTES:,} bytes, the most a config file may be"])
     yaml = YAML(typ="rt")
     try:
         root = yaml.load(text)
@@ -110,28 +132,109 @@ def load(path: Path) -> tuple[Any, Positions]:
         raise ConfigError([f"{name}:{line}:{col}: YAML syntax error: {problem}"]) from None
     except YAMLError as exc:
         raise ConfigError([f"{name}:1:1: YAML syntax error: {exc}"]) from None
+    except RecursionError:  # ruamel composes recursively: a few hundred levels exhaust the stack
+        raise _too_deep(name, text) from None
     positions = Positions(name)
-    return _plain(root, (), positions), positions
+    try:
+        return _Plain(positions).convert(root, (), (0, 0), 1, None), positions
+    except _TooDeep:
+        raise _too_deep(name, text) from None
 
 
-def _plain(node: Any, path: PathT, positions: Positions) -> Any:
-    tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag and isinstance(node, CommentedMap | CommentedSeq):
-        return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
-    if isinstance(node, CommentedMap):
-        out: dict[Any, Any] = {}
-        for key, value in node.items():
-            line, col = node.lc.key(key)
-            positions.add((*path, key), line, col)
-            out[key] = _plain(value, (*path, key), positions)
-        return out
-    if isinstance(node, CommentedSeq):
+def _too_deep(name: str, text: str) -> ConfigError:
+    """The error for a document nested more than MAX_DEPTH levels, at the collection that is one too
+    deep (found with ruamel's event parser, which keeps a stack instead of recursing)."""
+    depth, line, col = 0, 1, 1
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                break
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return ConfigError([f"{name}:{line}:{col}: nested more than {MAX_DEPTH} levels deep; flatten it"])
+
+
+class _TooDeep(Exception):
+    pass
+
+
+_At = tuple[int, int]  # 0-based line and column
+_Alias = tuple[PathT, _At, str]  # where an alias was used, and its name
+
+
+class _Plain:
+    """ruamel's round-trip tree → plain data, recording positions and counting values.
+
+    An alias is one shared node in ruamel's tree: each place it is used is converted again, so the
+    count includes what aliases repeat, and stops a document that would expand without end. (An
+    alias inside its own anchor is no loop: ruamel reads it as null.)"""
+
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.count = 0
+        self.seen: set[int] = set()  # containers converted at least once: meeting one again is an alias
+
+    def convert(self, node: Any, path: PathT, at: _At, depth: int, alias: _Alias | None) -> Any:
+        """``alias``: where the outermost alias being expanded was used, if any."""
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self._too_many(path, at, alias)
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return _scalar(node)
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if tag:
+            return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        key = id(node)
+        if alias is None and key in self.seen:
+            anchor = getattr(getattr(node, "anchor", None), "value", None)
+            used, used_at = path, at
+            if path and isinstance(path[-1], int):
+                # ruamel places an alias listed in a sequence where its anchor is: name the list
+                used, used_at = path[:-1], self.positions.at(path[:-1])
+            alias = (used, used_at, f"*{anchor}" if anchor else "an alias")
+        self.seen.add(key)
+        return self._children(node, path, at, depth, alias)
+
+    def _children(
+        self, node: CommentedMap | CommentedSeq, path: PathT, at: _At, depth: int, alias: _Alias | None
+    ) -> Any:
+        if isinstance(node, CommentedMap):
+            out: dict[Any, Any] = {}
+            for k, value in node.items():
+                # a key merged in from another mapping (<<: *base) has no position of its own here
+                where = (node.lc.data or {}).get(k, at)[:2]
+                self.positions.add((*path, k), *where)
+                out[k] = self.convert(value, (*path, k), where, depth + 1, alias)
+            return out
         items = []
         for i, value in enumerate(node):
-            line, col = node.lc.item(i)
-            positions.add((*path, i), line, col)
-            items.append(_plain(value, (*path, i), positions))
+            where = node.lc.item(i)
+            self.positions.add((*path, i), *where)
+            items.append(self.convert(value, (*path, i), where, depth + 1, alias))
         return items
+
+    def _too_many(self, path: PathT, at: _At, alias: _Alias | None) -> ConfigError:
+        if alias is None:
+            return self._error(path, at, f"more than {MAX_VALUES:,} values in one file")
+        path, at, name = alias
+        return self._error(
+            path,
+            at,
+            f"{name} takes the file past {MAX_VALUES:,} values (aliases of aliases multiply); "
+            "write the values out",
+        )
+
+    def _error(self, path: PathT, at: _At, message: str) -> ConfigError:
+        where = f"{self.positions.file}:{at[0] + 1}:{at[1] + 1}"
+        printable = format_path(path)
+        return ConfigError([f"{where}: {printable}: {message}" if printable else f"{where}: {message}"])
+
+
+def _scalar(node: Any) -> Any:
     if isinstance(node, TaggedScalar):
         return _Tagged(str(node.tag), str(node.value))
     if isinstance(node, bool):

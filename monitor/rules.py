@@ -13,7 +13,8 @@ matches as a token sequence, clitics allowed on its first token only.
 
 Conditions: a term, ``@alias``, ``{term, weight}``, and groups ``all`` / ``any`` / ``none`` /
 ``{at_least: N, of: [...]}`` / ``{near: [...], within: N, same_sentence: bool}`` /
-``{regex: ...}`` (on normalised text) / ``{mentions_date: {between|after|before}}``.
+``{regex: ...}`` (on normalised text, run by RE2: :mod:`monitor.ruleregex`) /
+``{mentions_date: {between|after|before}}``.
 
 Finding terms in text is :mod:`monitor.termindex`'s job (a memo from each distinct token to the terms
 it starts, so the cost grows with the article, not with the number of rules). Only the rules whose
@@ -37,6 +38,7 @@ from monitor.arabic import leading_spans, normalize, token_offsets, token_spans,
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
+from monitor.ruleregex import RulePattern, compile_regex
 from monitor.termindex import Hits, TermIndex
 from monitor.termindex import Tok as _Tok
 
@@ -245,7 +247,7 @@ def _same_sentence(sentences: list[int], positions: list[int]) -> bool:
 
 @dataclass(frozen=True)
 class _Regex:
-    pattern: re.Pattern[str]
+    pattern: RulePattern  # RE2: linear in the text, whatever the pattern
 
     def holds(self, ctx: _Ctx) -> bool:
         return any(self.pattern.search(ctx.normalised(f)) for f in ctx.fields)
@@ -360,9 +362,6 @@ class RuleSet:
 
 
 # ---------------------------------------------------------------- compilation
-
-
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
 
 
 class _Compiler:
@@ -538,16 +537,10 @@ class _Compiler:
         if not isinstance(pattern, str) or not pattern:
             self.fail(loc, "regex needs a pattern")
             return None
-        if len(pattern) > 300:
-            self.fail(loc, "regex is longer than 300 characters; split it into terms")
-            return None
-        if _NESTED_QUANTIFIER.search(pattern):
-            self.fail(loc, f"regex '{pattern}' nests quantifiers (catastrophic backtracking); simplify it")
-            return None
         try:
-            return _Regex(re.compile(pattern))
-        except re.error as exc:
-            self.fail(loc, f"invalid regex '{pattern}': {exc}")
+            return _Regex(compile_regex(pattern))
+        except ValueError as exc:
+            self.fail(loc, str(exc))
             return None
 
     def date_bounds(self, spec: Any, loc: Loc) -> tuple[date, date, str] | None:

@@ -58,6 +58,7 @@ BARE_MIN = 4  # letters that must follow ال for a term to match the bare word
 PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "كم", "كن", "ي", "ني", "نا")
 FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
 REGEX_MAX_TEXT = 200_000
+MAX_NESTING = 20  # groups inside groups; real rules use 3 or 4
 
 Loc = tuple[str | int, ...]
 
@@ -439,7 +440,8 @@ class _Compiler:
         term_id = self.term(cond, loc)
         return None if term_id is None else _Leaf((term_id,), cond)
 
-    def condition(self, cond: Any, loc: Loc) -> Node | None:
+    def condition(self, cond: Any, loc: Loc, depth: int = 1) -> Node | None:
+        """A condition ``depth`` groups deep (a rule's all/any/none lists are depth 1)."""
         if isinstance(cond, str) or (isinstance(cond, dict) and "term" in cond):
             return self.leaf(cond, loc)
         if not isinstance(cond, dict):
@@ -484,13 +486,13 @@ class _Compiler:
             self.fail((*loc, extra[0]), f"'{extra[0]}' does not go with '{kind}'")
             return None
         if kind in ("all", "any", "none"):
-            return self.group(kind, cond[kind], (*loc, kind))
+            return self.group(kind, cond[kind], (*loc, kind), depth + 1)
         if kind == "at_least":
             need = cond["at_least"]
             if not isinstance(need, int) or isinstance(need, bool) or need < 1:
                 self.fail((*loc, "at_least"), f"at_least needs a whole number ≥ 1, not {need!r}")
                 return None
-            g = self.group("at_least", cond.get("of"), (*loc, "of"))
+            g = self.group("at_least", cond.get("of"), (*loc, "of"), depth + 1)
             if g is None:
                 return None
             if need > len(g.children):
@@ -506,11 +508,16 @@ class _Compiler:
         bounds = self.date_bounds(cond["mentions_date"], (*loc, "mentions_date"))
         return None if bounds is None else _Mentions(*bounds)
 
-    def group(self, kind: str, items: Any, loc: Loc) -> _Group | None:
+    def group(self, kind: str, items: Any, loc: Loc, depth: int = 1) -> _Group | None:
         if not isinstance(items, list) or not items:
             self.fail(loc, f"'{kind}' needs a non-empty list")
             return None
-        children = [self.condition(c, (*loc, i)) for i, c in enumerate(items)]
+        if depth > MAX_NESTING:  # matching and explaining walk the groups recursively
+            self.fail(
+                loc, f"groups nest more than {MAX_NESTING} deep; flatten them (an any in an any is one any)"
+            )
+            return None
+        children = [self.condition(c, (*loc, i), depth) for i, c in enumerate(items)]
         if any(c is None for c in children):
             return None
         return _Group(kind, tuple(c for c in children if c is not None))

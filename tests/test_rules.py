@@ -184,6 +184,22 @@ def test_invalid_rules_are_errors_with_locations(spec, message):
     assert exc.value.problems[0][0][:2] == ("rules", 0)
 
 
+def nested(levels: int, inner="العراق"):
+    for _ in range(levels):
+        inner = {"any": [inner]}
+    return inner
+
+
+def test_groups_nest_at_most_20_deep_and_deeper_is_an_error_not_a_recursion_error():
+    assert matched("في العراق", any=[nested(19)])
+    for levels in (20, 400):
+        with pytest.raises(RuleError) as exc:
+            rules({"any": [nested(levels)]})
+        ((loc, message),) = exc.value.problems
+        assert message == "groups nest more than 20 deep; flatten them (an any in an any is one any)"
+        assert loc == ("rules", 0, "any", *((0, "any") * 20))
+
+
 def test_example_coalition_rule_matches_all_five_seeds():
     config = load_config(ROOT / "config")
     for path in sorted((ROOT / "seeds").glob("*.txt")):

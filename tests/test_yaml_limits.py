@@ -95,3 +95,14 @@ def test_a_file_larger_than_4_mb_is_refused_before_it_is_parsed(cfg):
     assert result.stderr.splitlines()[0] == (
         "config/rules.yaml: larger than 4,000,000 bytes, the most a config file may be"
     )
+
+
+def test_groups_nested_past_20_are_refused_at_their_place(cfg):
+    deep = "{any: [" * 25 + "العراق" + "]}" * 25
+    (cfg / "rules.yaml").write_text(f"rules:\n  - id: deep\n    any: [{deep}]\n", encoding="utf-8")
+    result = check(cfg)
+    assert result.exit_code == 2
+    path = "rules[0].any" + "[0].any" * 20
+    assert result.stderr.splitlines()[0] == (
+        f"config/rules.yaml:3:145: {path}: groups nest more than 20 deep; flatten them (an any in an any is one any)"
+    )

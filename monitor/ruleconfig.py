@@ -48,6 +48,22 @@ class Escalation(_Model):
     channel: str
 
 
+LANGUAGES = ("ar", "fa", "ckb", "ur", "other")
+
+
+def _languages(value: object) -> object:
+    """One clear error instead of one per member of the union (a list, or 'any')."""
+    if value == "any":
+        return value
+    if isinstance(value, list) and value and all(v in LANGUAGES for v in value):
+        return value
+    raise PydanticCustomError(
+        "languages",
+        "must be a list of {known}, or 'any' (got {got})",
+        {"known": ", ".join(LANGUAGES), "got": repr(value)},
+    )
+
+
 def _route(value: object) -> object:
     return {"channel": value} if isinstance(value, str) else value
 
@@ -66,7 +82,8 @@ class RuleConfig(_Model):
     published_after: date | None = None
     published_before: date | None = None
     mentions_date: dict[str, Any] | None = None  # {between: [2025-09, 2026-12]} or {after: …, before: …}
-    languages: list[str] | Literal["any"] = ["ar"]  # ar, fa, ckb, ur, other; "any" turns the guard off
+    # ar, fa, ckb, ur, other (what monitor.language tells apart); "any" turns the guard off
+    languages: Annotated[list[str] | Literal["any"], BeforeValidator(_languages)] = ["ar"]
     threshold: float = 0.0
     escalate: Escalation | None = None  # needs story grouping (on unless rasad.yaml turns it off)
     enabled: bool = True

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from monitor.configtypes import MODEL_CONFIG, between, size_between
@@ -56,8 +56,17 @@ class NetworkSettings(_Model):
         return value
 
 
+def _workers(value: object) -> object:
+    """One clear error instead of one per member of the union (a number, or 'auto')."""
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 256):
+        return value
+    raise PydanticCustomError(
+        "workers", "must be a whole number from 1 to 256, or 'auto' (got {got})", {"got": repr(value)}
+    )
+
+
 class ExtractionSettings(_Model):
-    workers: int | Literal["auto"] = "auto"
+    workers: Annotated[int | Literal["auto"], BeforeValidator(_workers)] = "auto"  # processes
     deadline: Annotated[timedelta, between("1s", "10m")] = timedelta(seconds=30)
     memory_limit: Annotated[int, size_between("100MB", "64GB")] = 1_000_000_000  # address space
 

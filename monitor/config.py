@@ -24,7 +24,8 @@ from monitor import yamlfile
 from monitor.configtypes import MODEL_CONFIG, ByteSize, Duration, between
 from monitor.errors import ConfigError
 from monitor.ruleconfig import Escalation, Route, RuleConfig, RulesFile
-from monitor.rules import RuleError, RuleSet, compile_rules
+from monitor.rules import RuleSet
+from monitor.rulesfile import load_rules_file, read_rules
 from monitor.settings import (
     ConsoleChannel,
     DeliverySettings,
@@ -38,7 +39,7 @@ from monitor.settings import (
     StorySettings,
     WebhookChannel,
 )
-from monitor.validation import validate
+from monitor.validation import Report
 
 __all__ = [
     "ByteSize",
@@ -138,87 +139,96 @@ def default_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
 
 
 def load_config(directory: Path, *, rules_file: Path | None = None) -> Config:
-    """Load and validate ``rasad.yaml``, ``feeds.yaml`` and ``rules.yaml`` from ``directory``."""
-    problems: list[str] = []
+    """Load and validate ``rasad.yaml``, ``feeds.yaml`` and ``rules.yaml`` from ``directory``.
+
+    Raises ConfigError listing the problems of all three files at once."""
     if not directory.is_dir():
         raise ConfigError(
             [f"{yamlfile.display_name(directory)}: config directory not found"],
             hint="pass --config DIR or set RASAD_CONFIG; the project's config/ holds examples",
         )
-    settings = _validate(directory / "rasad.yaml", Settings, problems, optional=True)
-    feeds = _validate(directory / "feeds.yaml", FeedsFile, problems)
-    rules_path = rules_file or directory / "rules.yaml"
-    rules, ruleset = load_rules(rules_path, problems, channels=set(settings.channels) if settings else None)
-    if feeds is not None:
-        problems.extend(_duplicate_feeds(directory / "feeds.yaml", feeds))
-    if problems or settings is None or feeds is None or rules is None or ruleset is None:
-        raise ConfigError(problems, hint="fix the lines above; `rasad check-config` checks again")
-    return Config(directory, settings, tuple(feeds.feeds), rules, ruleset)
+    problems: list[str] = []
+    hints: list[str] = []
+    settings, raw_settings = _read_settings(directory / "rasad.yaml", problems, hints)
+    feeds = _read_feeds(directory / "feeds.yaml", problems, hints)
+    # rules are checked against the channels rasad.yaml names, even when a channel is invalid
+    channels = set(settings.channels) if settings is not None else _channel_names(raw_settings)
+    rules = read_rules(rules_file or directory / "rules.yaml", channels=channels)
+    problems.extend(rules.problems)
+    if rules.hint:
+        hints.append(rules.hint)
+    if problems or settings is None or feeds is None or rules.rules is None or rules.ruleset is None:
+        raise ConfigError(
+            problems, hint=hints[0] if hints else "fix the lines above; `rasad check-config` checks again"
+        )
+    return Config(directory, settings, tuple(feeds), rules.rules, rules.ruleset)
 
 
 def load_rules(
     path: Path, problems: list[str], *, channels: set[str] | None = None
 ) -> tuple[RulesFile | None, RuleSet | None]:
-    """Validate and compile a rules file; problems are appended, never raised."""
-    found: list[str] = []
+    """Validate and compile a rules file; problems are appended, never raised
+    (:func:`monitor.rulesfile.read_rules` also gives the hint)."""
+    read = read_rules(path, channels=channels)
+    problems.extend(read.problems)
+    return read.rules, read.ruleset
+
+
+def _load(path: Path, problems: list[str], hints: list[str]) -> Report | None:
     try:
         data, positions = yamlfile.load(path)
     except ConfigError as exc:
         problems.extend(exc.problems)
-        return None, None
-    rules = validate(data, positions, RulesFile, found)
-    if rules is None:
-        problems.extend(found)
-        return None, None
-    try:
-        ruleset = compile_rules(rules.rules, rules.aliases)
-    except RuleError as exc:
-        problems.extend(positions.error(data, loc, msg) for loc, msg in exc.problems)
-        return rules, None
-    if channels is not None:
-        for i, rule in enumerate(rules.rules):
-            routes: list[tuple[tuple[str | int, ...], str]] = [
-                (("rules", i, "channels", j), r.channel) for j, r in enumerate(rule.channels)
-            ]
-            if rule.escalate is not None:
-                routes.append((("rules", i, "escalate", "channel"), rule.escalate.channel))
-            for where, channel in routes:
-                if channel not in channels:
-                    known = ", ".join(sorted(channels)) or "none configured in rasad.yaml"
-                    problems.append(
-                        positions.error(data, where, f"unknown channel '{channel}' (known: {known})")
-                    )
-    return rules, ruleset
-
-
-def load_rules_file(path: Path) -> RuleSet:
-    """Load a rules file alone (for ``rasad match --rules``): raises ConfigError."""
-    problems: list[str] = []
-    _, ruleset = load_rules(path, problems)
-    if problems or ruleset is None:
-        raise ConfigError(problems)
-    return ruleset
-
-
-def _validate(path: Path, model: type[Any], problems: list[str], *, optional: bool = False) -> Any:
-    if optional and not path.exists():
-        return model()
-    try:
-        data, positions = yamlfile.load(path)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
+        if exc.hint:
+            hints.append(exc.hint)
         return None
-    return validate(data, positions, model, problems)
+    return Report(data, positions)
 
 
-def _duplicate_feeds(path: Path, feeds: FeedsFile) -> list[str]:
-    out, seen_names, seen_urls = [], set(), set()
-    name = yamlfile.display_name(path)
-    for i, feed in enumerate(feeds.feeds):
-        if feed.name in seen_names:
-            out.append(f"{name}: feeds[{i}].name: duplicate feed name '{feed.name}'")
-        if feed.url in seen_urls:
-            out.append(f"{name}: feeds[{i}].url: duplicate feed URL '{feed.url}'")
-        seen_names.add(feed.name)
-        seen_urls.add(feed.url)
-    return out
+def _read_settings(path: Path, problems: list[str], hints: list[str]) -> tuple[Settings | None, Any]:
+    """rasad.yaml (optional: defaults apply), and its raw data."""
+    if not path.exists():
+        return Settings(), None
+    report = _load(path, problems, hints)
+    if report is None:
+        return None, None
+    settings = report.validate(report.data, Settings)
+    problems.extend(report.lines())
+    return settings, report.data
+
+
+def _channel_names(raw: Any) -> set[str] | None:
+    channels = raw.get("channels") if isinstance(raw, dict) else None
+    return {str(name) for name in channels} if isinstance(channels, dict) else None
+
+
+class _FeedsOutline(_Model):
+    feeds: list[Any] = Field(min_length=1)
+
+
+def _read_feeds(path: Path, problems: list[str], hints: list[str]) -> list[FeedConfig] | None:
+    """feeds.yaml, each feed validated on its own; duplicate names and URLs are errors."""
+    report = _load(path, problems, hints)
+    if report is None:
+        return None
+    outline = report.validate(report.data, _FeedsOutline)
+    feeds: list[FeedConfig] = []
+    if outline is not None:
+        first: dict[tuple[str, str], int] = {}
+        for i, item in enumerate(outline.feeds):
+            feed = report.validate(item, FeedConfig, ("feeds", i))
+            if feed is not None:
+                feeds.append(feed)
+            for key in ("name", "url"):
+                value = item.get(key) if isinstance(item, dict) else None
+                if not isinstance(value, str):
+                    continue
+                if (key, value) in first:
+                    what = "name" if key == "name" else "URL"
+                    report.add(
+                        ("feeds", i, key),
+                        f"duplicate feed {what} '{value}' (first used by feeds[{first[key, value]}])",
+                    )
+                first.setdefault((key, value), i)
+    problems.extend(report.lines())
+    return None if report else feeds

@@ -606,18 +606,24 @@ def _suffixed(word: str, suffix: str) -> str:
     return stem + suffix
 
 
-def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[Any]]) -> RuleSet:
-    """Compile validated rule configs. Raises RuleError listing every problem with its location."""
+def compile_rules(
+    configs: Sequence[RuleConfig],
+    aliases: Mapping[str, Sequence[Any]],
+    *,
+    places: Sequence[int] | None = None,
+) -> RuleSet:
+    """Compile validated rule configs. Raises RuleError listing every problem of every rule with its
+    location, ``("rules", N, …)``, N being ``places[i]`` (the rule's index in its file) when given."""
     comp = _Compiler(aliases)
     compiled: list[CompiledRule] = []
     seen: dict[str, int] = {}
     for i, cfg in enumerate(configs):
-        loc: Loc = ("rules", i)
-        if cfg.id in seen:
-            comp.fail((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
-            continue
-        seen[cfg.id] = i
+        place = places[i] if places is not None else i
+        loc: Loc = ("rules", place)
         before = len(comp.problems)
+        if cfg.id in seen:  # still compiled below, so that its other problems are reported too
+            comp.fail((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
+        seen.setdefault(cfg.id, place)
         parts: list[Node] = []
         for kind in ("all", "any", "none"):
             items = getattr(cfg, kind)
@@ -659,7 +665,7 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
             )
         )
     if comp.problems:
-        raise RuleError(comp.problems)
+        raise RuleError(list(dict.fromkeys(comp.problems)))  # an alias's problem once, however often used
     return _index(compiled, comp.terms)
 
 

@@ -1,7 +1,8 @@
 """pydantic's validation errors as users read them: ``file:line:col: path: message`` (pure).
 
-``validate(data, positions, model, problems)`` returns the model, or None after appending one line per
-problem; unknown keys get a "did you mean" from the model's own fields.
+A :class:`Report` collects the problems of one YAML file, from pydantic (``report.validate(value,
+Model, at=loc)``) or from later checks (``report.add(loc, message)``), and prints them in the order
+of the file. Unknown keys get a "did you mean" from the model's own fields.
 """
 
 from __future__ import annotations
@@ -15,16 +16,41 @@ from pydantic import BaseModel, ValidationError
 
 from monitor import yamlfile
 
+Loc = tuple[str | int, ...]
 
-def validate(data: Any, positions: yamlfile.Positions, model: type[Any], problems: list[str]) -> Any:
-    if data is None:
-        data = {}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            problems.append(positions.error(data, err["loc"], _message(err, model)))
-        return None
+
+class Report:
+    """The problems found in one YAML file (``data`` as loaded, with its ``positions``)."""
+
+    def __init__(self, data: Any, positions: yamlfile.Positions) -> None:
+        self.data = {} if data is None else data
+        self.positions = positions
+        self._found: list[tuple[Loc, str]] = []
+
+    def add(self, loc: Loc, message: str) -> None:
+        self._found.append((loc, message))
+
+    def validate(self, value: Any, model: type[Any], at: Loc = ()) -> Any:
+        """``value`` (found at ``at`` in the file) as ``model``, or None after adding its problems."""
+        try:
+            return model.model_validate({} if value is None else value)
+        except ValidationError as exc:
+            for err in exc.errors():
+                self.add((*at, *err["loc"]), _message(err, model))
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self._found)
+
+    def lines(self) -> list[str]:
+        """One ``file:line:col: path: message`` line per problem, in the order of the file."""
+        located = [(self.positions.locate(self.data, loc), msg) for loc, msg in self._found]
+        located.sort(key=lambda item: item[0][1])  # stable: one place keeps its problems' order
+        file = self.positions.file
+        return [
+            f"{file}:{line}:{col}: {path}: {msg}" if path else f"{file}:{line}:{col}: {msg}"
+            for (path, (line, col)), msg in located
+        ]
 
 
 def _message(err: Any, model: type[Any]) -> str:

@@ -403,3 +403,65 @@ def test_a_zero_poll_interval_fails_check_config_not_the_daemon(cfg):
     assert (
         result.stderr.splitlines()[0] == "config/rasad.yaml:11:8: poll.interval: must be at least 1s (got 0s)"
     )
+
+
+def test_every_independent_error_of_the_three_files_is_reported_in_one_run(cfg):
+    edit(cfg / "rasad.yaml", "  interval: 15m", "  interval: soon")
+    edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    quiet_hours: late")
+    edit(cfg / "feeds.yaml", "  - name: شفق نيوز", "  - name: المسلة")
+    edit(cfg / "feeds.yaml", "url: https://www.alsumaria.tv/rss/ar", "url: https://kitabat.com/feed/")
+    # rule 0: an unknown alias used to hide the unknown channel (compilation failed, channels unchecked)
+    edit(cfg / "rules.yaml", '      - "@mission_change"', '      - "@mission_chnge"')
+    edit(cfg / "rules.yaml", "channels: [email, slack]", "channels: [email, slak]")
+    # rule 1: a duplicate id used to hide everything else in that rule
+    edit(cfg / "rules.yaml", "  - id: hmc-talks", "  - id: coalition-mission-iraq")
+    edit(cfg / "rules.yaml", "      - HMC", "      - {regex: 'hmc(?!x)'}")
+    # rule 2: a validation error used to stop every check of every rule
+    edit(cfg / "rules.yaml", "published_within: 30d", "published_within: 3 dayz")
+    edit(
+        cfg / "rules.yaml",
+        "    channels: [slack]\n    published",
+        "    channels: [console, pager]\n    published",
+    )
+    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "config/rasad.yaml:12:3: poll.interval: invalid duration 'soon' (use e.g. '36h' or '7d')",
+        "config/rasad.yaml:49:5: channels.console.quiet_hours: invalid quiet hours 'late' (use e.g. '22:00-07:00')",
+        "config/feeds.yaml:21:5: feeds[5].name: duplicate feed name 'المسلة' (first used by feeds[2])",
+        "config/feeds.yaml:25:5: feeds[6].url: duplicate feed URL 'https://kitabat.com/feed/' (first used by feeds[0])",
+        "config/rules.yaml:51:23: rules[0].channels[1]: unknown channel 'slak' (known: console, email, slack)",
+        "config/rules.yaml:55:9: rules[0].all[2]: unknown alias '@mission_chnge' (did you mean '@mission_change'?)",
+        "config/rules.yaml:59:5: rules[1].id: duplicate rule id 'coalition-mission-iraq' (first used by rules[0])",
+        "config/rules.yaml:64:10: rules[1].any[1].regex: regex 'hmc(?!x)': (?! (negative look-ahead) is not "
+        "supported (rule regexes run on RE2, which never backtracks); write that part as a condition of its "
+        "own, in all or none",
+        "config/rules.yaml:70:25: rules[2].channels[1]: unknown channel 'pager' (known: console, email, slack)",
+        "config/rules.yaml:71:5: rules[2].published_within: invalid duration '3 dayz' (use e.g. '36h' or '7d')",
+        "hint: fix the lines above; `rasad check-config` checks again",
+    ]
+
+
+def test_workers_and_languages_have_one_error_each(cfg):
+    edit(cfg / "rasad.yaml", "workers: auto", "workers: many")
+    edit(cfg / "rules.yaml", "    published_within: 30d", "    languages: arabic")
+    assert problems(cfg) == [
+        "config/rasad.yaml:25:3: extraction.workers: must be a whole number from 1 to 256, or 'auto' (got 'many')",
+        "config/rules.yaml:71:5: rules[2].languages: must be a list of ar, fa, ckb, ur, other, or 'any' "
+        "(got 'arabic')",
+    ]
+    edit(cfg / "rasad.yaml", "workers: many", "workers: 0")
+    edit(cfg / "rules.yaml", "    languages: arabic", "    languages: [ar, farsi]")
+    assert problems(cfg) == [
+        "config/rasad.yaml:25:3: extraction.workers: must be a whole number from 1 to 256, or 'auto' (got 0)",
+        "config/rules.yaml:71:5: rules[2].languages: must be a list of ar, fa, ckb, ur, other, or 'any' "
+        "(got ['ar', 'farsi'])",
+    ]
+
+
+def test_a_rules_file_holds_at_most_5000_rules(cfg):
+    many = "".join(f"  - {{id: r{i}, any: [العراق]}}\n" for i in range(5001))
+    (cfg / "rules.yaml").write_text(f"# generated\nrules:\n{many}", encoding="utf-8")
+    assert problems(cfg) == [
+        "config/rules.yaml:2:1: rules: 5,001 rules, more than the 5,000 one file may hold"
+    ]

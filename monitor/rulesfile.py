@@ -6,7 +6,7 @@ in the order of the file. One rule's problem never hides another's: each rule is
 the valid ones are compiled together (so every unknown alias, bad regex and duplicate id is
 reported), and every rule's channels are checked, whatever else is wrong with it.
 
-Bounds: the file itself is bounded by :mod:`monitor.yamlfile` (4 MB); it holds at most
+Bounds: the file itself is bounded by :mod:`monitor.yamlfile` (2 MB); it holds at most
 ``MAX_RULES`` rules.
 """
 

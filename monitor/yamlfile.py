@@ -9,8 +9,8 @@ validation then rejects.
 Bounded: a file is at most ``MAX_BYTES``; nesting at most ``MAX_DEPTH`` levels; and the data at most
 ``MAX_VALUES`` values, counting every value an alias repeats, so a "billion laughs" document (anchors
 of aliases of anchors …) is refused after a few hundred thousand values instead of growing to
-gigabytes. ruamel itself keeps an alias as one shared node; only the conversion to plain data below
-repeats it, and that is where the count is kept.
+gigabytes. ruamel keeps an alias as one shared node: its composer is stopped when the tree it builds
+passes the limits, and the conversion to plain data, which repeats each alias, counts again.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 
 from monitor.errors import ConfigError
 
 PathT = tuple[str | int, ...]
 
-# A rules file at its cap of 5,000 rules, commented, is 2-3 MB; no real config comes near these.
-MAX_BYTES = 4_000_000
-MAX_VALUES = 500_000  # every scalar, list and mapping, aliases expanded; about 4x a 5,000-rule file
+# 5,000 rules (the cap of a rules file) of a typical size are 1.4 MB and 100,000 values; ruamel parses
+# about 50 KB a second, so a file at the byte cap costs about 40 s (measured: see the README).
+MAX_BYTES = 2_000_000
+MAX_VALUES = 250_000  # every scalar, list and mapping, aliases expanded: 2.5x those 5,000 rules
 MAX_DEPTH = 64  # mappings and lists inside each other; rule conditions need about 2 per level
 
 
@@ -123,8 +125,11 @@ def load(path: Path) -> tuple[Any, Positions]:
     if len(raw) > MAX_BYTES:
         raise ConfigError([f"{name}: larger than {MAX_BYTES:,} bytes, the most a config file may be"])
     yaml = YAML(typ="rt")
+    yaml.Composer = _BoundedComposer
     try:
         root = yaml.load(text)
+    except _Limit as exc:
+        raise ConfigError([f"{name}:{exc.mark.line + 1}:{exc.mark.column + 1}: {exc}"]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -132,32 +137,44 @@ def load(path: Path) -> tuple[Any, Positions]:
         raise ConfigError([f"{name}:{line}:{col}: YAML syntax error: {problem}"]) from None
     except YAMLError as exc:
         raise ConfigError([f"{name}:1:1: YAML syntax error: {exc}"]) from None
-    except RecursionError:  # ruamel composes recursively: a few hundred levels exhaust the stack
-        raise _too_deep(name, text) from None
     positions = Positions(name)
-    try:
-        return _Plain(positions).convert(root, (), (0, 0), 1, None), positions
-    except _TooDeep:
-        raise _too_deep(name, text) from None
+    return _Plain(positions).convert(root, (), (0, 0), 1, None), positions
 
 
-def _too_deep(name: str, text: str) -> ConfigError:
-    """The error for a document nested more than MAX_DEPTH levels, at the collection that is one too
-    deep (found with ruamel's event parser, which keeps a stack instead of recursing)."""
-    depth, line, col = 0, 1, 1
-    for event in YAML(typ="rt").parse(text):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line, col = event.start_mark.line + 1, event.start_mark.column + 1
-                break
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-    return ConfigError([f"{name}:{line}:{col}: nested more than {MAX_DEPTH} levels deep; flatten it"])
+class _Limit(Exception):
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.mark = mark
 
 
-class _TooDeep(Exception):
-    pass
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; flatten it"
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, stopped as soon as the tree it builds grows past the limits: it recurses
+    once per level (a few hundred levels exhaust Python's stack), and holds every node in memory."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.nodes = 0
+        self.level = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):  # the anchor's node again: nothing new is built
+            return super().compose_node(parent, index)
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise _Limit(f"more than {MAX_VALUES:,} values in one file", event.start_mark)
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.level += 1
+        try:
+            if self.level > MAX_DEPTH:
+                raise _Limit(_TOO_DEEP, event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.level -= 1
 
 
 _At = tuple[int, int]  # 0-based line and column
@@ -186,8 +203,8 @@ class _Plain:
         tag = getattr(getattr(node, "tag", None), "value", None)
         if tag:
             return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
-        if depth > MAX_DEPTH:
-            raise _TooDeep
+        if depth > MAX_DEPTH:  # aliases inside aliases can nest what the file itself does not
+            raise self._error(path, at, _TOO_DEEP)
         key = id(node)
         if alias is None and key in self.seen:
             anchor = getattr(getattr(node, "anchor", None), "value", None)

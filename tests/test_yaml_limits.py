@@ -40,7 +40,7 @@ def test_an_alias_bomb_is_refused_where_it_is_used_within_bounded_memory(cfg):
     levels = ["  x0: &x0 [" + ", ".join(["lol"] * 9) + "]\n"]
     levels += [f"  x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 9)]
     with_aliases(cfg, "".join(levels))
-    # in a process limited to 1 GB of memory (it needs about 200 MB; without the count it needs 100+ GB)
+    # in a process limited to 1 GB of memory (it needs about 150 MB; without the count it needs 100+ GB)
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "check-config", "--config", "config"],
         cwd=cfg.parent,
@@ -51,7 +51,7 @@ def test_an_alias_bomb_is_refused_where_it_is_used_within_bounded_memory(cfg):
     )
     assert result.returncode == 2, result.stderr[-2000:]
     assert result.stderr.splitlines()[0] == (
-        "config/rules.yaml:15:3: aliases.x5: *x4 takes the file past 500,000 values "
+        "config/rules.yaml:15:3: aliases.x5: *x4 takes the file past 250,000 values "
         "(aliases of aliases multiply); write the values out"
     )
 
@@ -87,13 +87,13 @@ def test_a_deep_document_within_the_parser_s_reach_gets_the_same_error(cfg):
     )
 
 
-def test_a_file_larger_than_4_mb_is_refused_before_it_is_parsed(cfg):
+def test_a_file_larger_than_2_mb_is_refused_before_it_is_parsed(cfg):
     rules = cfg / "rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8") + "#" * 4_000_000 + "\n", encoding="utf-8")
+    rules.write_text(rules.read_text(encoding="utf-8") + "#" * 2_000_000 + "\n", encoding="utf-8")
     result = check(cfg)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
-        "config/rules.yaml: larger than 4,000,000 bytes, the most a config file may be"
+        "config/rules.yaml: larger than 2,000,000 bytes, the most a config file may be"
     )
 
 

@@ -99,13 +99,21 @@ def main(ctx: click.Context, config_dir: Path | None) -> None:
 def check_config(ctx: click.Context, config_dir: Path | None) -> None:
     """Validate the config directory: exit 0 when valid, 2 when not."""
     from alerts.secrets import read_secret
+    from monitor import dburl
 
     config = _load(ctx, config_dir)
     s = config.settings
+    unset: dburl.UnsetSecret | None = None
+    try:
+        database = dburl.mask(config.database_url())  # an invalid URL is an error (exit 2) …
+    except dburl.UnsetSecret as err:  # … a variable this shell lacks is a warning, as for channels
+        database, unset = "not known here", err
     click.echo(
         f"{config.directory}: OK — {len(config.feeds)} feeds, {len(config.ruleset)} rules "
-        f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {config.database_url()}"
+        f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {database}"
     )
+    if unset is not None:
+        click.echo(f"warning: {unset} (rasad run will refuse to start until it is)", err=True)
     for name, ch in s.channels.items():
         env = getattr(ch, "password_env", None) or getattr(ch, "webhook_url_env", None)
         file = getattr(ch, "password_file", None) or getattr(ch, "webhook_url_file", None)

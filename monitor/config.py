@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from monitor import yamlfile
+from monitor import dburl, yamlfile
 from monitor.configtypes import MODEL_CONFIG, ByteSize, Duration, between
 from monitor.errors import ConfigError
 from monitor.ruleconfig import Escalation, Route, RuleConfig, RulesFile
@@ -114,17 +114,25 @@ class Config:
         return Path(base) / "rasad"
 
     def database_url(self, environ: typing.Mapping[str, str] = os.environ) -> str:
-        if environ.get("RASAD_DATABASE_URL"):
-            return environ["RASAD_DATABASE_URL"]
-        if self.settings.database:
-            return self.settings.database
-        return f"sqlite:///{self.state_dir(environ) / 'rasad.db'}"
+        """``$RASAD_DATABASE_URL``, else ``database``, ``database_url_env`` or ``database_url_file``,
+        else SQLite in the state directory. Raises ConfigError (:class:`dburl.UnsetSecret` when the
+        variable or file is missing) naming the variable or file; never shows a password."""
+        s = self.settings
+        return dburl.resolve(
+            database=s.database,
+            url_env=s.database_url_env,
+            url_file=self.secret_path(s.database_url_file) if s.database_url_file else None,
+            default=f"sqlite:///{self.state_dir(environ) / 'rasad.db'}",
+            source=yamlfile.display_name(self.directory / "rasad.yaml"),
+            environ=environ,
+        )
 
     def secret_path(self, path: Path) -> Path:
         return path if path.is_absolute() else self.directory / path
 
 
 FILES = ("rasad.yaml", "feeds.yaml", "rules.yaml")
+DATABASE_KEYS = ("database", "database_url_env", "database_url_file")  # where the URL comes from: one
 
 
 def default_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
@@ -193,7 +201,12 @@ def _read_settings(path: Path, problems: list[str], hints: list[str]) -> tuple[S
     if report is None:
         return None, None
     settings = report.validate(report.data, Settings)
+    given = [key for key in DATABASE_KEYS if isinstance(report.data, dict) and key in report.data]
+    if len(given) > 1:
+        report.add((given[1],), "give at most one of database, database_url_env or database_url_file")
+        settings = None
     problems.extend(report.lines())
+    hints.extend(report.hints)
     return settings, report.data
 
 

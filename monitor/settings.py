@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from monitor import dburl
 from monitor.configtypes import MODEL_CONFIG, between, size_between
 from monitor.pacing import parse_mode, parse_quiet
 from monitor.units import format_duration
@@ -245,8 +246,18 @@ class StorySettings(_Model):
     threshold: float = Field(0.22, gt=0, le=1)  # cosine of lead terms (measured: scripts/evaluate_stories.py)
 
 
+_PGPASS = "or the URL without it here and the password in ~/.pgpass (or the file PGPASSFILE names)"
+
+
+_PGPASS = "or the URL without it here, and the password in ~/.pgpass (or the file PGPASSFILE names)"
+
+
 class Settings(_Model):
-    database: str | None = None  # default: sqlite in the state directory
+    # Where matches are stored (default: SQLite in the state directory): a URL without a password,
+    # or the name of an environment variable or of a file holding the URL (see monitor.dburl)
+    database: str | None = None
+    database_url_env: str | None = None
+    database_url_file: Path | None = None  # relative to the config directory
     timezone: str = "UTC"  # for digests and quiet hours
     state_dir: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -287,8 +298,15 @@ class Settings(_Model):
     @field_validator("database")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite://", "postgresql://", "postgresql+")):
+        if value is None:
+            return value
+        if dburl.has_password(value):
             raise PydanticCustomError(
-                "database", "unsupported database URL (use sqlite:///PATH or postgresql://…)"
+                "secret_inline",
+                "a password is never written in the config: use database_url_env or database_url_file",
+                {"hint": _PGPASS},
             )
+        found = dburl.problem(value)
+        if found is not None:
+            raise PydanticCustomError("database", "{message}", {"message": found[0], "hint": found[1]})
         return value

@@ -26,6 +26,7 @@ class Report:
         self.data = {} if data is None else data
         self.positions = positions
         self._found: list[tuple[Loc, str]] = []
+        self.hints: list[str] = []  # how to fix, when a validator said (its error's ``hint``)
 
     def add(self, loc: Loc, message: str) -> None:
         self._found.append((loc, message))
@@ -37,6 +38,9 @@ class Report:
         except ValidationError as exc:
             for err in exc.errors():
                 self.add((*at, *err["loc"]), _message(err, model))
+                hint = (err.get("ctx") or {}).get("hint")
+                if hint:
+                    self.hints.append(str(hint))
             return None
 
     def __bool__(self) -> bool:

@@ -1,6 +1,7 @@
 """Config validation: every error names file:line:col, the path and the fix; check-config exit codes."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -464,4 +465,132 @@ def test_a_rules_file_holds_at_most_5000_rules(cfg):
     (cfg / "rules.yaml").write_text(f"# generated\nrules:\n{many}", encoding="utf-8")
     assert problems(cfg) == [
         "config/rules.yaml:2:1: rules: 5,001 rules, more than the 5,000 one file may hold"
+    ]
+
+
+def check(cfg: Path, env: dict[str, str] | None = None):
+    return CliRunner().invoke(
+        main,
+        ["check-config", "--config", str(cfg)],
+        env={"RASAD_SMTP_PASSWORD": "x", "RASAD_SLACK_WEBHOOK": "y", **(env or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message", "hint"),
+    [
+        (
+            "sqlit:///var/lib/rasad/rasad.db",
+            "unsupported database URL 'sqlit:///var/lib/rasad/rasad.db' (Rasad stores in SQLite or PostgreSQL)",
+            "write sqlite:///PATH (three slashes, then the path) or postgresql://USER@HOST/DBNAME",
+        ),
+        (
+            "mysql://rasad@db.example.org/rasad",
+            "unsupported database URL 'mysql://rasad@db.example.org/rasad' (Rasad stores in SQLite or PostgreSQL)",
+            "write sqlite:///PATH (three slashes, then the path) or postgresql://USER@HOST/DBNAME",
+        ),
+        (
+            "/var/lib/rasad/rasad.db",
+            "'/var/lib/rasad/rasad.db' is a path, not a URL",
+            "write sqlite:////var/lib/rasad/rasad.db",
+        ),
+        (
+            "postgres://rasad@db.example.org/rasad",
+            "'postgres://rasad@db.example.org/rasad' uses the scheme postgres://",
+            "write postgresql:// (SQLAlchemy's name for it)",
+        ),
+        (
+            "postgresql+psycopg2://rasad@db.example.org/rasad",
+            "'postgresql+psycopg2://rasad@db.example.org/rasad' names the driver psycopg2; Rasad uses psycopg",
+            "write postgresql://",
+        ),
+        (
+            "sqlite://",
+            "'sqlite://' names no file (an in-memory database loses everything at exit)",
+            "write sqlite:///PATH",
+        ),
+    ],
+)
+def test_a_mistyped_database_url_is_a_config_error_with_a_hint(cfg, url, message, hint):
+    edit(cfg / "rasad.yaml", "log_level: info", f"log_level: info\ndatabase: {url}")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"config/rasad.yaml:10:1: database: {message}", f"hint: {hint}"]
+    # the override, checked the same way
+    edit(cfg / "rasad.yaml", f"log_level: info\ndatabase: {url}", "log_level: info")
+    env = check(cfg, {"RASAD_DATABASE_URL": url})
+    assert env.exit_code == 2
+    assert env.stderr.splitlines() == [f"RASAD_DATABASE_URL: {message}", f"hint: {hint}"]
+
+
+def test_postgresql_without_its_driver_says_how_to_install_it(cfg, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if rasad[postgres] were not installed
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: postgresql://rasad@db/rasad")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "config/rasad.yaml:10:1: database: PostgreSQL needs the psycopg driver, which is not installed",
+        "hint: pip install 'rasad[postgres]'",
+    ]
+
+
+def test_a_database_password_is_refused_in_the_yaml_and_masked_everywhere_else(cfg, tmp_path):
+    edit(
+        cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: postgresql://rasad:S3cret@db/rasad"
+    )
+    refused = check(cfg)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        "config/rasad.yaml:10:1: database: a password is never written in the config: "
+        "use database_url_env or database_url_file",
+        "hint: or the URL without it here, and the password in ~/.pgpass (or the file PGPASSFILE names)",
+    ]
+    edit(cfg / "rasad.yaml", "database: postgresql://rasad:S3cret@db/rasad", "database_url_env: RASAD_DB")
+    shown = check(cfg, {"RASAD_DB": "postgresql://rasad:S3cret@db.example.org/rasad"})
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.rstrip().endswith("; database postgresql://rasad:***@db.example.org/rasad")
+    overridden = check(cfg, {"RASAD_DATABASE_URL": "postgresql://rasad:S3cret@db.example.org/other"})
+    assert overridden.stdout.rstrip().endswith("; database postgresql://rasad:***@db.example.org/other")
+    bad = check(cfg, {"RASAD_DB": "mysql://rasad:S3cret@db.example.org/rasad"})
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[0] == (
+        "config/rasad.yaml: database_url_env: RASAD_DB: unsupported database URL "
+        "'mysql://rasad:***@db.example.org/rasad' (Rasad stores in SQLite or PostgreSQL)"
+    )
+    assert "S3cret" not in refused.output + shown.output + overridden.output + bad.output
+
+
+def test_database_url_env_and_file_resolve_and_say_what_is_missing(cfg):
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase_url_env: RASAD_DB")
+    config = load_config(cfg)
+    assert (
+        config.database_url({"RASAD_DB": " postgresql://rasad:pw@db/rasad\n"})
+        == "postgresql://rasad:pw@db/rasad"
+    )
+    with pytest.raises(ConfigError) as exc:
+        config.database_url({})
+    assert str(exc.value) == "config/rasad.yaml: database_url_env: environment variable RASAD_DB is not set"
+    unset = check(cfg)  # a shell without the service's environment: a warning, as for channel secrets
+    assert unset.exit_code == 0
+    assert unset.stdout.rstrip().endswith("; database not known here")
+    assert (
+        "warning: config/rasad.yaml: database_url_env: environment variable RASAD_DB is not set "
+        "(rasad run will refuse to start until it is)"
+    ) in unset.stderr.splitlines()
+
+    edit(cfg / "rasad.yaml", "database_url_env: RASAD_DB", "database_url_file: secrets/db-url")
+    config = load_config(cfg)
+    with pytest.raises(ConfigError) as exc:
+        config.database_url({})
+    assert str(exc.value) == (
+        f"config/rasad.yaml: database_url_file: cannot read {cfg / 'secrets' / 'db-url'}: No such file or directory"
+    )
+    (cfg / "secrets").mkdir()
+    (cfg / "secrets" / "db-url").write_text("postgresql://rasad:pw@db/rasad\n", encoding="utf-8")
+    assert config.database_url({}) == "postgresql://rasad:pw@db/rasad"
+    assert config.database_url({"RASAD_DATABASE_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
+
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: sqlite:///x.db")
+    assert problems(cfg) == [
+        "config/rasad.yaml:11:1: database_url_file: give at most one of database, database_url_env or database_url_file"
     ]

@@ -62,7 +62,7 @@ __all__ = [
     "SlackChannel",
     "StorySettings",
     "WebhookChannel",
-    "default_config_dir",
+    "find_config_dir",
     "load_config",
     "load_rules",
     "load_rules_file",
@@ -135,15 +135,32 @@ FILES = ("rasad.yaml", "feeds.yaml", "rules.yaml")
 DATABASE_KEYS = ("database", "database_url_env", "database_url_file")  # where the URL comes from: one
 
 
-def default_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
-    """``$RASAD_CONFIG``, else systemd's ``$CONFIGURATION_DIRECTORY``, else the user's, else /etc/rasad."""
+SYSTEM_CONFIG = Path("/etc/rasad")
+
+
+def user_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
+    """``$XDG_CONFIG_HOME/rasad``, else ``~/.config/rasad``."""
+    return Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "rasad"
+
+
+def find_config_dir(environ: typing.Mapping[str, str] = os.environ) -> Path:
+    """``$RASAD_CONFIG``, else systemd's ``$CONFIGURATION_DIRECTORY``, else the user's if it exists,
+    else /etc/rasad if it exists. Raises ConfigError naming every place it looked when none does."""
     if environ.get("RASAD_CONFIG"):
         return Path(environ["RASAD_CONFIG"])
     if environ.get("CONFIGURATION_DIRECTORY"):
         return Path(environ["CONFIGURATION_DIRECTORY"].split(":")[0])
-    base = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    user = base / "rasad"
-    return user if user.is_dir() else Path("/etc/rasad")
+    user = user_config_dir(environ)
+    for candidate in (user, SYSTEM_CONFIG):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(
+        [
+            "no config directory found: looked in $RASAD_CONFIG (not set), $CONFIGURATION_DIRECTORY "
+            f"(not set), {user}, {SYSTEM_CONFIG}"
+        ],
+        hint=f"`rasad init` writes the example config to {user}; or pass --config DIR",
+    )
 
 
 def load_config(directory: Path, *, rules_file: Path | None = None) -> Config:

@@ -112,6 +112,8 @@ def check_config(ctx: click.Context, config_dir: Path | None) -> None:
         f"{config.directory}: OK — {len(config.feeds)} feeds, {len(config.ruleset)} rules "
         f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {database}"
     )
+    for line in config.warnings:
+        click.echo(f"warning: {line}", err=True)
     if unset is not None:
         click.echo(f"warning: {unset} (rasad run will refuse to start until it is)", err=True)
     for name, ch in s.channels.items():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -23,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from monitor import dburl, yamlfile
 from monitor.configtypes import MODEL_CONFIG, ByteSize, Duration, between
 from monitor.errors import ConfigError
+from monitor.netguard import AddressPolicy, allow_suggestion, literal_address
 from monitor.ruleconfig import Escalation, Route, RuleConfig, RulesFile
 from monitor.rules import RuleSet
 from monitor.rulesfile import load_rules_file, read_rules
@@ -103,6 +105,7 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     rules: RulesFile
     ruleset: RuleSet
+    warnings: tuple[str, ...] = ()  # file:line:col lines about what works, but likely not as meant
 
     def state_dir(self, environ: typing.Mapping[str, str] = os.environ) -> Path:
         """Where the database lives by default: documented in the README."""
@@ -175,7 +178,8 @@ def load_config(directory: Path, *, rules_file: Path | None = None) -> Config:
     problems: list[str] = []
     hints: list[str] = []
     settings, raw_settings = _read_settings(directory / "rasad.yaml", problems, hints)
-    feeds = _read_feeds(directory / "feeds.yaml", problems, hints)
+    allow = settings.network.allow if settings is not None else []
+    feeds, warnings = _read_feeds(directory / "feeds.yaml", problems, hints, allow)
     # rules are checked against the channels rasad.yaml names, even when a channel is invalid
     channels = set(settings.channels) if settings is not None else _channel_names(raw_settings)
     rules = read_rules(rules_file or directory / "rules.yaml", channels=channels)
@@ -186,7 +190,7 @@ def load_config(directory: Path, *, rules_file: Path | None = None) -> Config:
         raise ConfigError(
             problems, hint=hints[0] if hints else "fix the lines above; `rasad check-config` checks again"
         )
-    return Config(directory, settings, tuple(feeds), rules.rules, rules.ruleset)
+    return Config(directory, settings, tuple(feeds), rules.rules, rules.ruleset, tuple(warnings))
 
 
 def load_rules(
@@ -236,11 +240,14 @@ class _FeedsOutline(_Model):
     feeds: list[Any] = Field(min_length=1)
 
 
-def _read_feeds(path: Path, problems: list[str], hints: list[str]) -> list[FeedConfig] | None:
-    """feeds.yaml, each feed validated on its own; duplicate names and URLs are errors."""
+def _read_feeds(
+    path: Path, problems: list[str], hints: list[str], allow: list[str]
+) -> tuple[list[FeedConfig] | None, list[str]]:
+    """feeds.yaml, each feed validated on its own; duplicate names and URLs are errors. Also warnings
+    about feeds at a private address that ``allow`` (network.allow) does not cover."""
     report = _load(path, problems, hints)
     if report is None:
-        return None
+        return None, []
     outline = report.validate(report.data, _FeedsOutline)
     feeds: list[FeedConfig] = []
     if outline is not None:
@@ -261,4 +268,23 @@ def _read_feeds(path: Path, problems: list[str], hints: list[str]) -> list[FeedC
                     )
                 first.setdefault((key, value), i)
     problems.extend(report.lines())
-    return None if report else feeds
+    warnings = [
+        report.positions.error(report.data, ("feeds", i, "url"), message)
+        for i, feed in enumerate(outline.feeds if outline is not None else [])
+        if isinstance(feed, dict) and (message := _refused_feed(feed.get("url"), allow))
+    ]
+    return (None if report else feeds), warnings
+
+
+def _refused_feed(url: Any, allow: list[str]) -> str | None:
+    """Why fetching ``url`` will be refused, judged from its host alone (no DNS here), or None."""
+    try:
+        host = urlsplit(url).hostname if isinstance(url, str) else None
+    except ValueError:  # e.g. an unclosed [ipv6
+        return None
+    ip = literal_address(host) if host else None
+    reason = AddressPolicy(allow).refusal(ip) if ip else None
+    if ip is None or reason is None:
+        return None
+    shown = host if host == ip else f"{host} ({ip})"
+    return f"{shown} is a {reason} address, refused when fetched: {allow_suggestion(ip)}"

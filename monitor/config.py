@@ -1,10 +1,12 @@
 """The three YAML files of a config directory, read, validated and compiled.
 
 ``load_config(directory)`` returns a :class:`Config` or raises :class:`ConfigError` listing every
-problem as ``config/rules.yaml:14:5: rules[2].published_within: invalid duration …``. Nothing is
-accepted silently: unknown keys, unknown channels, unknown aliases and invalid rules are errors.
-The models live in :mod:`monitor.settings` (rasad.yaml) and :mod:`monitor.ruleconfig` (rules.yaml);
-they are re-exported here.
+problem of the three files as ``config/rules.yaml:14:5: rules[2].published_within: invalid duration …``.
+Nothing is accepted silently: unknown keys, unknown channels, unknown aliases and invalid rules are
+errors; what works but is likely not meant (a feed at a private address) is in ``Config.warnings``.
+The models live in :mod:`monitor.settings` (rasad.yaml) and :mod:`monitor.ruleconfig` (rules.yaml),
+re-exported here; the rules file is read by :mod:`monitor.rulesfile`, the database URL resolved by
+:mod:`monitor.dburl`. ``find_config_dir`` says where the directory is.
 """
 
 from __future__ import annotations
@@ -136,8 +138,6 @@ class Config:
 
 FILES = ("rasad.yaml", "feeds.yaml", "rules.yaml")
 DATABASE_KEYS = ("database", "database_url_env", "database_url_file")  # where the URL comes from: one
-
-
 SYSTEM_CONFIG = Path("/etc/rasad")
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.config import FILES
 from monitor.errors import ConfigError
 from monitor.yamlfile import display_name
-
-FILES = ("rasad.yaml", "feeds.yaml", "rules.yaml")
 
 
 def examples() -> Path:

@@ -19,7 +19,10 @@ from typing import Any
 import re2
 
 MAX_PATTERN = 300  # characters; a longer pattern is a list of terms in disguise
-MAX_MEMORY = 2 << 20  # bytes per compiled pattern (RE2's default is 8 MiB): 5,000 of them stay small
+# RE2's memory for one pattern: its program and the DFA it builds while searching, which it keeps
+# (measured: at most about 200 KB stays per pattern; past the budget RE2 searches without a DFA,
+# slower, still linear). RE2's default is 8 MiB. Patterns per rules file: MAX_REGEXES in rules.py.
+MAX_MEMORY = 512 << 10
 
 _WORD = r"\p{L}\p{N}_"  # what re's \w matches, as RE2 classes
 _LINEAR = "rule regexes run on RE2, which never backtracks"

@@ -59,6 +59,9 @@ PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "ك�
 FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
 REGEX_MAX_TEXT = 200_000
 MAX_NESTING = 20  # groups inside groups; real rules use 3 or 4
+# Regexes are the exception (terms do the work): with RE2's memory per pattern (ruleregex.MAX_MEMORY)
+# 200 of them keep at most about 40 MB, and a pathological set costs seconds, not minutes, an article.
+MAX_REGEXES = 200
 
 Loc = tuple[str | int, ...]
 
@@ -371,6 +374,7 @@ class _Compiler:
         self.terms: list[Term] = []
         self.by_key: dict[tuple[str, float], int] = {}
         self.problems: list[tuple[Loc, str]] = []
+        self.regexes = 0
 
     def fail(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
@@ -543,6 +547,14 @@ class _Compiler:
     def regex(self, pattern: Any, loc: Loc) -> _Regex | None:
         if not isinstance(pattern, str) or not pattern:
             self.fail(loc, "regex needs a pattern")
+            return None
+        self.regexes += 1
+        if self.regexes > MAX_REGEXES:
+            self.fail(
+                loc,
+                f"more than {MAX_REGEXES} regexes in one rules file; use terms (each regex is searched "
+                "through every article its rule is tried on)",
+            )
             return None
         try:
             return _Regex(compile_regex(pattern))

@@ -190,6 +190,20 @@ def nested(levels: int, inner="العراق"):
     return inner
 
 
+def test_a_rules_file_has_at_most_200_regexes():
+    specs = [{"any": [{"regex": f"هدف{i} \\w+"}]} for i in range(201)]
+    assert len(rules(*specs[:200])) == 200
+    with pytest.raises(RuleError) as exc:
+        rules(*specs)
+    assert exc.value.problems == [
+        (
+            ("rules", 200, "any", 0, "regex"),
+            "more than 200 regexes in one rules file; use terms (each regex is searched through every "
+            "article its rule is tried on)",
+        )
+    ]
+
+
 def test_groups_nest_at_most_20_deep_and_deeper_is_an_error_not_a_recursion_error():
     assert matched("في العراق", any=[nested(19)])
     for levels in (20, 400):

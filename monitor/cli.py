@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor import __version__
-from monitor.config import Config, default_config_dir, load_config, load_rules_file
+from monitor.config import Config, find_config_dir, load_config, load_rules_file
 from monitor.errors import ConfigError, RasadError
 from monitor.logs import setup as setup_logging
 from monitor.units import parse_duration
@@ -76,7 +76,7 @@ def rules_option(func: F) -> F:
 
 
 def _config_dir(ctx: click.Context, given: Path | None) -> Path:
-    return given or ctx.obj.get("config_dir") or default_config_dir()
+    return given or ctx.obj.get("config_dir") or find_config_dir()
 
 
 def _load(ctx: click.Context, given: Path | None) -> Config:
@@ -100,13 +100,23 @@ def main(ctx: click.Context, config_dir: Path | None) -> None:
 def check_config(ctx: click.Context, config_dir: Path | None) -> None:
     """Validate the config directory: exit 0 when valid, 2 when not."""
     from alerts.secrets import read_secret
+    from monitor import dburl
 
     config = _load(ctx, config_dir)
     s = config.settings
+    unset: dburl.UnsetSecret | None = None
+    try:
+        database = dburl.mask(config.database_url())  # an invalid URL is an error (exit 2) …
+    except dburl.UnsetSecret as err:  # … a variable this shell lacks is a warning, as for channels
+        database, unset = "not known here", err
     click.echo(
         f"{config.directory}: OK — {len(config.feeds)} feeds, {len(config.ruleset)} rules "
-        f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {config.database_url()}"
+        f"({len(config.ruleset.terms)} terms), {len(s.channels)} channels; database {database}"
     )
+    for line in config.warnings:
+        click.echo(f"warning: {line}", err=True)
+    if unset is not None:
+        click.echo(f"warning: {unset} (rasad run will refuse to start until it is)", err=True)
     for name, ch in s.channels.items():
         env = getattr(ch, "password_env", None) or getattr(ch, "webhook_url_env", None)
         file = getattr(ch, "password_file", None) or getattr(ch, "webhook_url_file", None)
@@ -114,6 +124,21 @@ def check_config(ctx: click.Context, config_dir: Path | None) -> None:
             read_secret(name, env, config.secret_path(file) if file else None)
         except RasadError as err:
             click.echo(f"warning: channel {err.message} (its alerts will wait until it is)", err=True)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@edge
+def init(directory: Path | None) -> None:
+    """Write the example config files into DIRECTORY (default ~/.config/rasad); never overwrites."""
+    from monitor.config import user_config_dir
+    from monitor.scaffold import init as write_examples
+
+    target = directory or user_config_dir()
+    written = write_examples(target)
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
+    where = "" if directory is None else f" --config {target}"
+    click.echo(f"next: edit them (feeds, rules, channels), then run: rasad check-config{where}")
 
 
 @main.command()

@@ -137,7 +137,8 @@ class Fetcher:
                     raise FetchError(
                         f"{url}: {reason}",
                         temporary=False,
-                        hint="allow-list the network in rasad.yaml (network.allow) if it is yours",
+                        hint="network.allow in rasad.yaml lists the private networks Rasad may fetch from: "
+                        "add only your own",
                     ) from None
                 raise FetchError(f"{url}: cannot connect: {reason}") from None
             except httpx.InvalidURL as exc:

@@ -5,7 +5,8 @@ must not reach the machine's neighbours (SSRF). The guard sits in the HTTP clien
 it resolves the host itself, refuses loopback, private, link-local, multicast, unspecified and
 reserved addresses (unless an operator allow-lists their network), and connects to the very
 address it checked — so DNS cannot answer differently between the check and the connection. Every
-redirect opens a new connection and is checked again.
+redirect opens a new connection and is checked again. A refusal says which ``network.allow`` entry
+would allow it; :func:`literal_address` lets ``check-config`` warn about such feeds without DNS.
 """
 
 from __future__ import annotations
@@ -22,15 +23,55 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 REFUSED = "destination refused"
 
 
+# Networks an operator may mean when one of their addresses is refused (link-local, multicast and
+# reserved ranges are never suggested whole: 169.254.169.254 is a cloud's metadata service)
+_USUAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+
+
+def allow_suggestion(ip: str) -> str:
+    """What to add to ``network.allow`` for ``ip`` to be fetched: the address, and its usual network."""
+    addr = _address(ip)
+    single = ipaddress.ip_network(addr)
+    wider = next((net for net in _USUAL_NETWORKS if addr in net), None)
+    also = f" (or {wider})" if wider is not None else ""
+    return f"add {single}{also} to network.allow in rasad.yaml"
+
+
+def literal_address(host: str) -> str | None:
+    """The address ``host`` names without asking DNS: an IP literal (also the forms the resolver
+    reads, such as ``2130706433`` or ``127.1``), or ``localhost`` (taken as 127.0.0.1); else None."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "127.0.0.1"
+    try:
+        return str(_address(host))
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefx." for c in host) and any(c.isdigit() for c in host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    addr = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
 class AddressPolicy:
     def __init__(self, allow: Sequence[str] = ()) -> None:
         self.allow: tuple[Network, ...] = tuple(ipaddress.ip_network(n, strict=False) for n in allow)
 
     def refusal(self, ip: str) -> str | None:
         """Why ``ip`` may not be connected to, or None when it may."""
-        addr = ipaddress.ip_address(ip.split("%")[0])
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
+        addr = _address(ip)
         if any(addr in net for net in self.allow):
             return None
         for flag, reason in (
@@ -76,7 +117,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         allowed = [ip for ip in addresses if self.policy.refusal(ip) is None]
         if not allowed:
             ip = addresses[0] if addresses else host
-            raise httpcore.ConnectError(f"{REFUSED}: {host} is {ip} ({self.policy.refusal(ip)} address)")
+            raise httpcore.ConnectError(
+                f"{REFUSED}: {host} is {ip} ({self.policy.refusal(ip)} address): "
+                f"{allow_suggestion(ip)} if it is yours"
+            )
         last: Exception | None = None
         for ip in allowed:
             try:

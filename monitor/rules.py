@@ -13,7 +13,8 @@ matches as a token sequence, clitics allowed on its first token only.
 
 Conditions: a term, ``@alias``, ``{term, weight}``, and groups ``all`` / ``any`` / ``none`` /
 ``{at_least: N, of: [...]}`` / ``{near: [...], within: N, same_sentence: bool}`` /
-``{regex: ...}`` (on normalised text) / ``{mentions_date: {between|after|before}}``.
+``{regex: ...}`` (on normalised text, run by RE2: :mod:`monitor.ruleregex`) /
+``{mentions_date: {between|after|before}}``.
 
 Finding terms in text is :mod:`monitor.termindex`'s job (a memo from each distinct token to the terms
 it starts, so the cost grows with the article, not with the number of rules). Only the rules whose
@@ -37,11 +38,12 @@ from monitor.arabic import leading_spans, normalize, token_offsets, token_spans,
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
+from monitor.ruleregex import RulePattern, compile_regex
 from monitor.termindex import Hits, TermIndex
 from monitor.termindex import Tok as _Tok
 
 if TYPE_CHECKING:
-    from monitor.config import RuleConfig
+    from monitor.ruleconfig import RuleConfig
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary", "body", "url", "source")
 DEFAULT_FIELD_WEIGHT: dict[str, float] = {
@@ -56,6 +58,10 @@ BARE_MIN = 4  # letters that must follow ال for a term to match the bare word
 PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "كم", "كن", "ي", "ني", "نا")
 FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
 REGEX_MAX_TEXT = 200_000
+MAX_NESTING = 20  # groups inside groups; real rules use 3 or 4
+# Regexes are the exception (terms do the work): with RE2's memory per pattern (ruleregex.MAX_MEMORY)
+# 200 of them keep at most about 40 MB, and a pathological set costs seconds, not minutes, an article.
+MAX_REGEXES = 200
 
 Loc = tuple[str | int, ...]
 
@@ -245,7 +251,7 @@ def _same_sentence(sentences: list[int], positions: list[int]) -> bool:
 
 @dataclass(frozen=True)
 class _Regex:
-    pattern: re.Pattern[str]
+    pattern: RulePattern  # RE2: linear in the text, whatever the pattern
 
     def holds(self, ctx: _Ctx) -> bool:
         return any(self.pattern.search(ctx.normalised(f)) for f in ctx.fields)
@@ -362,15 +368,13 @@ class RuleSet:
 # ---------------------------------------------------------------- compilation
 
 
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
-
-
 class _Compiler:
     def __init__(self, aliases: Mapping[str, Sequence[Any]]) -> None:
         self.aliases = aliases
         self.terms: list[Term] = []
         self.by_key: dict[tuple[str, float], int] = {}
         self.problems: list[tuple[Loc, str]] = []
+        self.regexes = 0
 
     def fail(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
@@ -440,7 +444,8 @@ class _Compiler:
         term_id = self.term(cond, loc)
         return None if term_id is None else _Leaf((term_id,), cond)
 
-    def condition(self, cond: Any, loc: Loc) -> Node | None:
+    def condition(self, cond: Any, loc: Loc, depth: int = 1) -> Node | None:
+        """A condition ``depth`` groups deep (a rule's all/any/none lists are depth 1)."""
         if isinstance(cond, str) or (isinstance(cond, dict) and "term" in cond):
             return self.leaf(cond, loc)
         if not isinstance(cond, dict):
@@ -485,13 +490,13 @@ class _Compiler:
             self.fail((*loc, extra[0]), f"'{extra[0]}' does not go with '{kind}'")
             return None
         if kind in ("all", "any", "none"):
-            return self.group(kind, cond[kind], (*loc, kind))
+            return self.group(kind, cond[kind], (*loc, kind), depth + 1)
         if kind == "at_least":
             need = cond["at_least"]
             if not isinstance(need, int) or isinstance(need, bool) or need < 1:
                 self.fail((*loc, "at_least"), f"at_least needs a whole number ≥ 1, not {need!r}")
                 return None
-            g = self.group("at_least", cond.get("of"), (*loc, "of"))
+            g = self.group("at_least", cond.get("of"), (*loc, "of"), depth + 1)
             if g is None:
                 return None
             if need > len(g.children):
@@ -507,11 +512,16 @@ class _Compiler:
         bounds = self.date_bounds(cond["mentions_date"], (*loc, "mentions_date"))
         return None if bounds is None else _Mentions(*bounds)
 
-    def group(self, kind: str, items: Any, loc: Loc) -> _Group | None:
+    def group(self, kind: str, items: Any, loc: Loc, depth: int = 1) -> _Group | None:
         if not isinstance(items, list) or not items:
             self.fail(loc, f"'{kind}' needs a non-empty list")
             return None
-        children = [self.condition(c, (*loc, i)) for i, c in enumerate(items)]
+        if depth > MAX_NESTING:  # matching and explaining walk the groups recursively
+            self.fail(
+                loc, f"groups nest more than {MAX_NESTING} deep; flatten them (an any in an any is one any)"
+            )
+            return None
+        children = [self.condition(c, (*loc, i), depth) for i, c in enumerate(items)]
         if any(c is None for c in children):
             return None
         return _Group(kind, tuple(c for c in children if c is not None))
@@ -538,16 +548,18 @@ class _Compiler:
         if not isinstance(pattern, str) or not pattern:
             self.fail(loc, "regex needs a pattern")
             return None
-        if len(pattern) > 300:
-            self.fail(loc, "regex is longer than 300 characters; split it into terms")
-            return None
-        if _NESTED_QUANTIFIER.search(pattern):
-            self.fail(loc, f"regex '{pattern}' nests quantifiers (catastrophic backtracking); simplify it")
+        self.regexes += 1
+        if self.regexes > MAX_REGEXES:
+            self.fail(
+                loc,
+                f"more than {MAX_REGEXES} regexes in one rules file; use terms (each regex is searched "
+                "through every article its rule is tried on)",
+            )
             return None
         try:
-            return _Regex(re.compile(pattern))
-        except re.error as exc:
-            self.fail(loc, f"invalid regex '{pattern}': {exc}")
+            return _Regex(compile_regex(pattern))
+        except ValueError as exc:
+            self.fail(loc, str(exc))
             return None
 
     def date_bounds(self, spec: Any, loc: Loc) -> tuple[date, date, str] | None:
@@ -606,18 +618,24 @@ def _suffixed(word: str, suffix: str) -> str:
     return stem + suffix
 
 
-def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[Any]]) -> RuleSet:
-    """Compile validated rule configs. Raises RuleError listing every problem with its location."""
+def compile_rules(
+    configs: Sequence[RuleConfig],
+    aliases: Mapping[str, Sequence[Any]],
+    *,
+    places: Sequence[int] | None = None,
+) -> RuleSet:
+    """Compile validated rule configs. Raises RuleError listing every problem of every rule with its
+    location, ``("rules", N, …)``, N being ``places[i]`` (the rule's index in its file) when given."""
     comp = _Compiler(aliases)
     compiled: list[CompiledRule] = []
     seen: dict[str, int] = {}
     for i, cfg in enumerate(configs):
-        loc: Loc = ("rules", i)
-        if cfg.id in seen:
-            comp.fail((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
-            continue
-        seen[cfg.id] = i
+        place = places[i] if places is not None else i
+        loc: Loc = ("rules", place)
         before = len(comp.problems)
+        if cfg.id in seen:  # still compiled below, so that its other problems are reported too
+            comp.fail((*loc, "id"), f"duplicate rule id '{cfg.id}' (first used by rules[{seen[cfg.id]}])")
+        seen.setdefault(cfg.id, place)
         parts: list[Node] = []
         for kind in ("all", "any", "none"):
             items = getattr(cfg, kind)
@@ -659,7 +677,7 @@ def compile_rules(configs: Sequence[RuleConfig], aliases: Mapping[str, Sequence[
             )
         )
     if comp.problems:
-        raise RuleError(comp.problems)
+        raise RuleError(list(dict.fromkeys(comp.problems)))  # an alias's problem once, however often used
     return _index(compiled, comp.terms)
 
 

@@ -23,20 +23,27 @@ def parse_duration(value: object) -> timedelta:
         pos = m.end()
     if not text or pos != len(text) or isinstance(value, bool):
         raise ValueError(f"invalid duration '{value}' {DURATION_HELP}")
-    return timedelta(seconds=total)
+    try:
+        return timedelta(seconds=total)
+    except (OverflowError, ValueError):  # more days than timedelta holds, or an infinite float
+        raise ValueError(f"duration '{value}' is too long {DURATION_HELP}") from None
 
 
 def format_duration(delta: timedelta) -> str:
     """The inverse of :func:`parse_duration`, shortest form: ``timedelta(hours=36)`` → ``'1d12h'``."""
-    seconds = int(delta.total_seconds())
-    if seconds == 0:
+    millis = round(delta.total_seconds() * 1000)
+    if millis == 0:
         return "0s"
+    sign, millis = ("-", -millis) if millis < 0 else ("", millis)
+    seconds, millis = divmod(millis, 1000)
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")
-    return "".join(parts)
+    if millis:
+        parts.append(f"{millis}ms")
+    return sign + "".join(parts)
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?")
@@ -52,6 +59,9 @@ _SIZE_FACTOR = {
 }
 
 
+MAX_SIZE = 2**60  # far beyond any limit Rasad checks; keeps absurd numbers from overflowing
+
+
 def parse_size(value: object) -> int:
     """``'10MB'`` → 10_000_000 bytes; a bare integer is bytes."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -61,4 +71,7 @@ def parse_size(value: object) -> int:
     m = _SIZE.fullmatch(str(value).strip().lower())
     if not m:
         raise ValueError(f"invalid size '{value}' (use e.g. '10MB' or '512KiB')")
-    return int(float(m.group(1)) * _SIZE_FACTOR[m.group(2)])
+    size = float(m.group(1)) * _SIZE_FACTOR[m.group(2)]
+    if size > MAX_SIZE:  # also catches a number too long for a float (inf)
+        raise ValueError(f"size '{value}' is too large (use e.g. '10MB' or '512KiB')")
+    return int(size)

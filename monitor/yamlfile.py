@@ -5,6 +5,12 @@ paths to 1-based ``(line, column)``. Errors found later (pydantic, rule compilat
 ``file:line:col: path: message`` with :meth:`Positions.locate`. YAML tags that would construct
 objects are never executed: the round-trip loader keeps them as inert tagged values, which
 validation then rejects.
+
+Bounded: a file is at most ``MAX_BYTES``; nesting at most ``MAX_DEPTH`` levels; and the data at most
+``MAX_VALUES`` values, counting every value an alias repeats, so a "billion laughs" document (anchors
+of aliases of anchors …) is refused after a few hundred thousand values instead of growing to
+gigabytes. ruamel keeps an alias as one shared node: its composer is stopped when the tree it builds
+passes the limits, and the conversion to plain data, which repeats each alias, counts again.
 """
 
 from __future__ import annotations
@@ -15,11 +21,19 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 
 from monitor.errors import ConfigError
 
 PathT = tuple[str | int, ...]
+
+# 5,000 rules (the cap of a rules file) of a typical size are 1.4 MB and 100,000 values; ruamel parses
+# about 75 KB a second, so a file at the byte cap costs about 30 s (measured: see the README).
+MAX_BYTES = 2_000_000
+MAX_VALUES = 250_000  # every scalar, list and mapping, aliases expanded: 2.5x those 5,000 rules
+MAX_DEPTH = 64  # mappings and lists inside each other; rule conditions need about 2 per level
 
 
 class Positions:
@@ -58,6 +72,11 @@ class Positions:
             # otherwise a union tag pydantic put in the location: not part of the YAML path
         return format_path(path), self._nearest(tuple(path))
 
+    def at(self, path: PathT) -> tuple[int, int]:
+        """The 0-based line and column of ``path`` (or of its nearest recorded parent)."""
+        line, col = self._nearest(path)
+        return line - 1, col - 1
+
     def _nearest(self, path: PathT) -> tuple[int, int]:
         while path not in self._at:
             path = path[:-1]
@@ -90,19 +109,27 @@ def display_name(path: Path) -> str:
 
 
 def load(path: Path) -> tuple[Any, Positions]:
-    """Parse one YAML file. Raises ConfigError (with file:line:col) on unreadable or invalid YAML."""
+    """Parse one YAML file. Raises ConfigError (with file:line:col) on unreadable or invalid YAML, or
+    on a file past the limits above."""
     name = display_name(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             [f"{name}: file not found"], hint="create it from the examples in the project's config/"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{name}: cannot read: {exc}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError([f"{name}: larger than {MAX_BYTES:,} bytes, the most a config file may be"])
     yaml = YAML(typ="rt")
+    yaml.Composer = _BoundedComposer
     try:
         root = yaml.load(text)
+    except _Limit as exc:
+        raise ConfigError([f"{name}:{exc.mark.line + 1}:{exc.mark.column + 1}: {exc}"]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -111,27 +138,120 @@ def load(path: Path) -> tuple[Any, Positions]:
     except YAMLError as exc:
         raise ConfigError([f"{name}:1:1: YAML syntax error: {exc}"]) from None
     positions = Positions(name)
-    return _plain(root, (), positions), positions
+    return _Plain(positions).convert(root, (), (0, 0), 1, None), positions
 
 
-def _plain(node: Any, path: PathT, positions: Positions) -> Any:
-    tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag and isinstance(node, CommentedMap | CommentedSeq):
-        return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
-    if isinstance(node, CommentedMap):
-        out: dict[Any, Any] = {}
-        for key, value in node.items():
-            line, col = node.lc.key(key)
-            positions.add((*path, key), line, col)
-            out[key] = _plain(value, (*path, key), positions)
-        return out
-    if isinstance(node, CommentedSeq):
+class _Limit(Exception):
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; flatten it"
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, stopped as soon as the tree it builds grows past the limits: it recurses
+    once per level (a few hundred levels exhaust Python's stack), and holds every node in memory."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.nodes = 0
+        self.level = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):  # the anchor's node again: nothing new is built
+            return super().compose_node(parent, index)
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise _Limit(f"more than {MAX_VALUES:,} values in one file", event.start_mark)
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.level += 1
+        try:
+            if self.level > MAX_DEPTH:
+                raise _Limit(_TOO_DEEP, event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.level -= 1
+
+
+_At = tuple[int, int]  # 0-based line and column
+_Alias = tuple[PathT, _At, str]  # where an alias was used, and its name
+
+
+class _Plain:
+    """ruamel's round-trip tree → plain data, recording positions and counting values.
+
+    An alias is one shared node in ruamel's tree: each place it is used is converted again, so the
+    count includes what aliases repeat, and stops a document that would expand without end. (An
+    alias inside its own anchor is no loop: ruamel reads it as null.)"""
+
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.count = 0
+        self.seen: set[int] = set()  # containers converted at least once: meeting one again is an alias
+
+    def convert(self, node: Any, path: PathT, at: _At, depth: int, alias: _Alias | None) -> Any:
+        """``alias``: where the outermost alias being expanded was used, if any."""
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self._too_many(path, at, alias)
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return _scalar(node)
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if tag:
+            return _Tagged(str(tag), str(list(node)))  # an object-constructing tag: never constructed
+        if depth > MAX_DEPTH:  # aliases inside aliases can nest what the file itself does not
+            raise self._error(path, at, _TOO_DEEP)
+        key = id(node)
+        if alias is None and key in self.seen:
+            anchor = getattr(getattr(node, "anchor", None), "value", None)
+            used, used_at = path, at
+            if path and isinstance(path[-1], int):
+                # ruamel places an alias listed in a sequence where its anchor is: name the list
+                used, used_at = path[:-1], self.positions.at(path[:-1])
+            alias = (used, used_at, f"*{anchor}" if anchor else "an alias")
+        self.seen.add(key)
+        return self._children(node, path, at, depth, alias)
+
+    def _children(
+        self, node: CommentedMap | CommentedSeq, path: PathT, at: _At, depth: int, alias: _Alias | None
+    ) -> Any:
+        if isinstance(node, CommentedMap):
+            out: dict[Any, Any] = {}
+            for k, value in node.items():
+                # a key merged in from another mapping (<<: *base) has no position of its own here
+                where = (node.lc.data or {}).get(k, at)[:2]
+                self.positions.add((*path, k), *where)
+                out[k] = self.convert(value, (*path, k), where, depth + 1, alias)
+            return out
         items = []
         for i, value in enumerate(node):
-            line, col = node.lc.item(i)
-            positions.add((*path, i), line, col)
-            items.append(_plain(value, (*path, i), positions))
+            where = node.lc.item(i)
+            self.positions.add((*path, i), *where)
+            items.append(self.convert(value, (*path, i), where, depth + 1, alias))
         return items
+
+    def _too_many(self, path: PathT, at: _At, alias: _Alias | None) -> ConfigError:
+        if alias is None:
+            return self._error(path, at, f"more than {MAX_VALUES:,} values in one file")
+        path, at, name = alias
+        return self._error(
+            path,
+            at,
+            f"{name} takes the file past {MAX_VALUES:,} values (aliases of aliases multiply); "
+            "write the values out",
+        )
+
+    def _error(self, path: PathT, at: _At, message: str) -> ConfigError:
+        where = f"{self.positions.file}:{at[0] + 1}:{at[1] + 1}"
+        printable = format_path(path)
+        return ConfigError([f"{where}: {printable}: {message}" if printable else f"{where}: {message}"])
+
+
+def _scalar(node: Any) -> Any:
     if isinstance(node, TaggedScalar):
         return _Tagged(str(node.tag), str(node.value))
     if isinstance(node, bool):

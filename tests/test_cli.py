@@ -177,3 +177,64 @@ def test_a_corrupt_database_refuses_to_start_with_a_clear_message(tmp_path):
             "error: store: cannot create tables: file is not a database",
             "hint: the database file is damaged: restore it from a backup, or move it away to start a new one",
         ]
+
+
+def test_init_writes_the_example_config_and_never_overwrites(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "RASAD_CONFIG": None, "CONFIGURATION_DIRECTORY": None}
+    target = tmp_path / "xdg" / "rasad"
+    first = CliRunner().invoke(main, ["init"], env=env)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines() == [
+        f"wrote {target / 'rasad.yaml'}, {target / 'feeds.yaml'}, {target / 'rules.yaml'}",
+        "next: edit them (feeds, rules, channels), then run: rasad check-config",
+    ]
+    for name in ("rasad.yaml", "feeds.yaml", "rules.yaml"):
+        assert (target / name).read_bytes() == (ROOT / "config" / name).read_bytes()
+    checked = CliRunner().invoke(main, ["check-config"], env=env)  # found where init wrote it
+    assert checked.exit_code == 0, checked.output
+    (target / "rules.yaml").write_text("rules: []\n", encoding="utf-8")
+    again = CliRunner().invoke(main, ["init"], env=env)
+    assert again.exit_code == 2
+    assert again.stderr.splitlines() == [
+        f"{target / 'rasad.yaml'}: already exists",
+        f"{target / 'feeds.yaml'}: already exists",
+        f"{target / 'rules.yaml'}: already exists",
+        "hint: rasad init never overwrites a file: edit it, or move it away and run rasad init again",
+    ]
+    assert (target / "rules.yaml").read_text(encoding="utf-8") == "rules: []\n"
+    other = CliRunner().invoke(main, ["init", str(tmp_path / "elsewhere")], env=env)
+    assert other.exit_code == 0
+    assert other.stdout.splitlines()[1] == (
+        f"next: edit them (feeds, rules, channels), then run: rasad check-config --config {tmp_path / 'elsewhere'}"
+    )
+
+
+def test_without_a_config_directory_every_command_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setattr("monitor.config.SYSTEM_CONFIG", tmp_path / "etc" / "rasad")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "RASAD_CONFIG": None, "CONFIGURATION_DIRECTORY": None}
+    article = tmp_path / "a.txt"
+    article.write_text("عنوان\nنص", encoding="utf-8")
+    for command in (["match", str(article)], ["rules", "test", str(article)], ["check-config"]):
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 2, command
+        assert result.stderr.splitlines() == [
+            "no config directory found: looked in $RASAD_CONFIG (not set), $CONFIGURATION_DIRECTORY (not set), "
+            f"{tmp_path / 'xdg' / 'rasad'}, {tmp_path / 'etc' / 'rasad'}",
+            f"hint: `rasad init` writes the example config to {tmp_path / 'xdg' / 'rasad'}; or pass --config DIR",
+        ], command
+
+
+def test_a_missing_rules_file_keeps_its_hint(tmp_path):
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    for name in ("rasad.yaml", "feeds.yaml"):
+        (cfg / name).write_bytes((ROOT / "config" / name).read_bytes())
+    article = tmp_path / "a.txt"
+    article.write_text("عنوان\nنص", encoding="utf-8")
+    for command in (["match", "--config", str(cfg), str(article)], ["check-config", "--config", str(cfg)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [
+            f"{cfg / 'rules.yaml'}: file not found",
+            "hint: create it from the examples in the project's config/",
+        ], command

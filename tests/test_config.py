@@ -1,6 +1,7 @@
 """Config validation: every error names file:line:col, the path and the fix; check-config exit codes."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,318 @@ def test_a_slack_bot_token_with_a_channel_threads_and_story_updates_accept_modes
     assert settings.channels["slack"].threads  # type: ignore[union-attr]
     assert settings.channels["slack"].story_updates == "reply"
     assert settings.channels["console"].story_updates == "digest daily 18:00"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "rasad.yaml",
+            "  interval: 15m",
+            "  interval: 0s",
+            "12:3: poll.interval: must be at least 1s (got 0s)",
+        ),
+        ("rasad.yaml", "  jitter: 1m", "  jitter: 2h", "13:3: poll.jitter: must be at most 1h (got 2h)"),
+        (
+            "rasad.yaml",
+            "  timeout: 30s",
+            "  timeout: 0s",
+            "16:3: network.timeout: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "connect_timeout: 10s",
+            "connect_timeout: 500ms",
+            "17:3: network.connect_timeout: must be at least 1s (got 500ms)",
+        ),
+        (
+            "rasad.yaml",
+            "max_feed_size: 5MB",
+            "max_feed_size: 0",
+            "20:3: network.max_feed_size: must be at least 100KB (got 0)",
+        ),
+        (
+            "rasad.yaml",
+            "max_page_size: 10MB",
+            "max_page_size: 1GB",
+            "21:3: network.max_page_size: must be at most 100MB (got 1GB)",
+        ),
+        (
+            "rasad.yaml",
+            "deadline: 30s",
+            "deadline: 0s",
+            "26:3: extraction.deadline: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "memory_limit: 1GB",
+            "memory_limit: 10MB",
+            "27:3: extraction.memory_limit: must be at least 100MB (got 10MB)",
+        ),
+        (
+            "rasad.yaml",
+            "retry_base: 30s",
+            "retry_base: 0s",
+            "30:3: delivery.retry_base: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "retry_base: 30s",
+            "retry_base: 2h",
+            "31:3: delivery.retry_max: must be at least retry_base (2h) (got 1h)",
+        ),
+        (
+            "rasad.yaml",
+            "    type: console",
+            "    type: console\n  hook:\n    type: slack\n    webhook_url_env: X\n    timeout: 0s",
+            "52:5: channels.hook.timeout: must be at least 1s (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "log_level: info",
+            "log_level: info\nstories: {window: 0s}",
+            "10:11: stories.window: must be at least 1h (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "log_level: info",
+            "log_level: info\nhealth: {channel: email, min_silence: 0s}",
+            "10:26: health.min_silence: must be at least 1m (got 0s)",
+        ),
+        (
+            "feeds.yaml",
+            "    interval: 10m",
+            "    interval: 0s",
+            "19:5: feeds[4].interval: must be at least 1s (got 0s)",
+        ),
+        (
+            "rules.yaml",
+            "published_within: 30d",
+            "published_within: 0s",
+            "71:5: rules[2].published_within: must be at least 1m (got 0s)",
+        ),
+        (
+            "rules.yaml",
+            "    channels: [slack]\n    any:",
+            "    channels: [slack]\n    escalate: {outlets: 2, within: 0s, channel: email}\n    any:",
+            "62:28: rules[1].escalate.within: must be at least 1m (got 0s)",
+        ),
+        (
+            "rasad.yaml",
+            "  interval: 15m",
+            "  interval: 99999999999999d",
+            "12:3: poll.interval: duration '99999999999999d' is too long (use e.g. '36h' or '7d')",
+        ),
+        (
+            "rasad.yaml",
+            "max_page_size: 10MB",
+            "max_page_size: " + "9" * 400 + "GB",
+            "21:3: network.max_page_size: size '"
+            + "9" * 400
+            + "GB' is too large (use e.g. '10MB' or '512KiB')",
+        ),
+    ],
+)
+def test_durations_and_sizes_out_of_their_range_are_refused(cfg, file, old, new, expected):
+    edit(cfg / file, old, new)
+    assert problems(cfg) == [f"config/{file}:{expected}"]
+
+
+def test_a_zero_poll_interval_fails_check_config_not_the_daemon(cfg):
+    edit(cfg / "rasad.yaml", "poll:\n  interval: 15m", "poll: {interval: 0s}\n  # interval: 15m")
+    edit(cfg / "rasad.yaml", "  jitter: 1m", "  # jitter: 1m")
+    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.splitlines()[0] == "config/rasad.yaml:11:8: poll.interval: must be at least 1s (got 0s)"
+    )
+
+
+def test_every_independent_error_of_the_three_files_is_reported_in_one_run(cfg):
+    edit(cfg / "rasad.yaml", "  interval: 15m", "  interval: soon")
+    edit(cfg / "rasad.yaml", "    type: console", "    type: console\n    quiet_hours: late")
+    edit(cfg / "feeds.yaml", "  - name: شفق نيوز", "  - name: المسلة")
+    edit(cfg / "feeds.yaml", "url: https://www.alsumaria.tv/rss/ar", "url: https://kitabat.com/feed/")
+    # rule 0: an unknown alias used to hide the unknown channel (compilation failed, channels unchecked)
+    edit(cfg / "rules.yaml", '      - "@mission_change"', '      - "@mission_chnge"')
+    edit(cfg / "rules.yaml", "channels: [email, slack]", "channels: [email, slak]")
+    # rule 1: a duplicate id used to hide everything else in that rule
+    edit(cfg / "rules.yaml", "  - id: hmc-talks", "  - id: coalition-mission-iraq")
+    edit(cfg / "rules.yaml", "      - HMC", "      - {regex: 'hmc(?!x)'}")
+    # rule 2: a validation error used to stop every check of every rule
+    edit(cfg / "rules.yaml", "published_within: 30d", "published_within: 3 dayz")
+    edit(
+        cfg / "rules.yaml",
+        "    channels: [slack]\n    published",
+        "    channels: [console, pager]\n    published",
+    )
+    result = CliRunner().invoke(main, ["check-config", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "config/rasad.yaml:12:3: poll.interval: invalid duration 'soon' (use e.g. '36h' or '7d')",
+        "config/rasad.yaml:49:5: channels.console.quiet_hours: invalid quiet hours 'late' (use e.g. '22:00-07:00')",
+        "config/feeds.yaml:21:5: feeds[5].name: duplicate feed name 'المسلة' (first used by feeds[2])",
+        "config/feeds.yaml:25:5: feeds[6].url: duplicate feed URL 'https://kitabat.com/feed/' (first used by feeds[0])",
+        "config/rules.yaml:51:23: rules[0].channels[1]: unknown channel 'slak' (known: console, email, slack)",
+        "config/rules.yaml:55:9: rules[0].all[2]: unknown alias '@mission_chnge' (did you mean '@mission_change'?)",
+        "config/rules.yaml:59:5: rules[1].id: duplicate rule id 'coalition-mission-iraq' (first used by rules[0])",
+        "config/rules.yaml:64:10: rules[1].any[1].regex: regex 'hmc(?!x)': (?! (negative look-ahead) is not "
+        "supported (rule regexes run on RE2, which never backtracks); write that part as a condition of its "
+        "own, in all or none",
+        "config/rules.yaml:70:25: rules[2].channels[1]: unknown channel 'pager' (known: console, email, slack)",
+        "config/rules.yaml:71:5: rules[2].published_within: invalid duration '3 dayz' (use e.g. '36h' or '7d')",
+        "hint: fix the lines above; `rasad check-config` checks again",
+    ]
+
+
+def test_workers_and_languages_have_one_error_each(cfg):
+    edit(cfg / "rasad.yaml", "workers: auto", "workers: many")
+    edit(cfg / "rules.yaml", "    published_within: 30d", "    languages: arabic")
+    assert problems(cfg) == [
+        "config/rasad.yaml:25:3: extraction.workers: must be a whole number from 1 to 256, or 'auto' (got 'many')",
+        "config/rules.yaml:71:5: rules[2].languages: must be a list of ar, fa, ckb, ur, other, or 'any' "
+        "(got 'arabic')",
+    ]
+    edit(cfg / "rasad.yaml", "workers: many", "workers: 0")
+    edit(cfg / "rules.yaml", "    languages: arabic", "    languages: [ar, farsi]")
+    assert problems(cfg) == [
+        "config/rasad.yaml:25:3: extraction.workers: must be a whole number from 1 to 256, or 'auto' (got 0)",
+        "config/rules.yaml:71:5: rules[2].languages: must be a list of ar, fa, ckb, ur, other, or 'any' "
+        "(got ['ar', 'farsi'])",
+    ]
+
+
+def test_a_rules_file_holds_at_most_5000_rules(cfg):
+    many = "".join(f"  - {{id: r{i}, any: [العراق]}}\n" for i in range(5001))
+    (cfg / "rules.yaml").write_text(f"# generated\nrules:\n{many}", encoding="utf-8")
+    assert problems(cfg) == [
+        "config/rules.yaml:2:1: rules: 5,001 rules, more than the 5,000 one file may hold"
+    ]
+
+
+def check(cfg: Path, env: dict[str, str] | None = None):
+    return CliRunner().invoke(
+        main,
+        ["check-config", "--config", str(cfg)],
+        env={"RASAD_SMTP_PASSWORD": "x", "RASAD_SLACK_WEBHOOK": "y", **(env or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message", "hint"),
+    [
+        (
+            "sqlit:///var/lib/rasad/rasad.db",
+            "unsupported database URL 'sqlit:///var/lib/rasad/rasad.db' (Rasad stores in SQLite or PostgreSQL)",
+            "write sqlite:///PATH (three slashes, then the path) or postgresql://USER@HOST/DBNAME",
+        ),
+        (
+            "mysql://rasad@db.example.org/rasad",
+            "unsupported database URL 'mysql://rasad@db.example.org/rasad' (Rasad stores in SQLite or PostgreSQL)",
+            "write sqlite:///PATH (three slashes, then the path) or postgresql://USER@HOST/DBNAME",
+        ),
+        (
+            "/var/lib/rasad/rasad.db",
+            "'/var/lib/rasad/rasad.db' is a path, not a URL",
+            "write sqlite:////var/lib/rasad/rasad.db",
+        ),
+        (
+            "postgres://rasad@db.example.org/rasad",
+            "'postgres://rasad@db.example.org/rasad' uses the scheme postgres://",
+            "write postgresql:// (SQLAlchemy's name for it)",
+        ),
+        (
+            "postgresql+psycopg2://rasad@db.example.org/rasad",
+            "'postgresql+psycopg2://rasad@db.example.org/rasad' names the driver psycopg2; Rasad uses psycopg",
+            "write postgresql://",
+        ),
+        (
+            "sqlite://",
+            "'sqlite://' names no file (an in-memory database loses everything at exit)",
+            "write sqlite:///PATH",
+        ),
+    ],
+)
+def test_a_mistyped_database_url_is_a_config_error_with_a_hint(cfg, url, message, hint):
+    edit(cfg / "rasad.yaml", "log_level: info", f"log_level: info\ndatabase: {url}")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"config/rasad.yaml:10:1: database: {message}", f"hint: {hint}"]
+    # the override, checked the same way
+    edit(cfg / "rasad.yaml", f"log_level: info\ndatabase: {url}", "log_level: info")
+    env = check(cfg, {"RASAD_DATABASE_URL": url})
+    assert env.exit_code == 2
+    assert env.stderr.splitlines() == [f"RASAD_DATABASE_URL: {message}", f"hint: {hint}"]
+
+
+def test_postgresql_without_its_driver_says_how_to_install_it(cfg, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if rasad[postgres] were not installed
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: postgresql://rasad@db/rasad")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "config/rasad.yaml:10:1: database: PostgreSQL needs the psycopg driver, which is not installed",
+        "hint: pip install 'rasad[postgres]'",
+    ]
+
+
+def test_a_database_password_is_refused_in_the_yaml_and_masked_everywhere_else(cfg, tmp_path):
+    edit(
+        cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: postgresql://rasad:S3cret@db/rasad"
+    )
+    refused = check(cfg)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        "config/rasad.yaml:10:1: database: a password is never written in the config: "
+        "use database_url_env or database_url_file",
+        "hint: or the URL without it here, and the password in ~/.pgpass (or the file PGPASSFILE names)",
+    ]
+    edit(cfg / "rasad.yaml", "database: postgresql://rasad:S3cret@db/rasad", "database_url_env: RASAD_DB")
+    shown = check(cfg, {"RASAD_DB": "postgresql://rasad:S3cret@db.example.org/rasad"})
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.rstrip().endswith("; database postgresql://rasad:***@db.example.org/rasad")
+    overridden = check(cfg, {"RASAD_DATABASE_URL": "postgresql://rasad:S3cret@db.example.org/other"})
+    assert overridden.stdout.rstrip().endswith("; database postgresql://rasad:***@db.example.org/other")
+    bad = check(cfg, {"RASAD_DB": "mysql://rasad:S3cret@db.example.org/rasad"})
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[0] == (
+        "config/rasad.yaml: database_url_env: RASAD_DB: unsupported database URL "
+        "'mysql://rasad:***@db.example.org/rasad' (Rasad stores in SQLite or PostgreSQL)"
+    )
+    assert "S3cret" not in refused.output + shown.output + overridden.output + bad.output
+
+
+def test_database_url_env_and_file_resolve_and_say_what_is_missing(cfg):
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase_url_env: RASAD_DB")
+    config = load_config(cfg)
+    assert (
+        config.database_url({"RASAD_DB": " postgresql://rasad:pw@db/rasad\n"})
+        == "postgresql://rasad:pw@db/rasad"
+    )
+    with pytest.raises(ConfigError) as exc:
+        config.database_url({})
+    assert str(exc.value) == "config/rasad.yaml: database_url_env: environment variable RASAD_DB is not set"
+    unset = check(cfg)  # a shell without the service's environment: a warning, as for channel secrets
+    assert unset.exit_code == 0
+    assert unset.stdout.rstrip().endswith("; database not known here")
+    assert (
+        "warning: config/rasad.yaml: database_url_env: environment variable RASAD_DB is not set "
+        "(rasad run will refuse to start until it is)"
+    ) in unset.stderr.splitlines()
+
+    edit(cfg / "rasad.yaml", "database_url_env: RASAD_DB", "database_url_file: secrets/db-url")
+    config = load_config(cfg)
+    with pytest.raises(ConfigError) as exc:
+        config.database_url({})
+    assert str(exc.value) == (
+        f"config/rasad.yaml: database_url_file: cannot read {cfg / 'secrets' / 'db-url'}: No such file or directory"
+    )
+    (cfg / "secrets").mkdir()
+    (cfg / "secrets" / "db-url").write_text("postgresql://rasad:pw@db/rasad\n", encoding="utf-8")
+    assert config.database_url({}) == "postgresql://rasad:pw@db/rasad"
+    assert config.database_url({"RASAD_DATABASE_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
+
+    edit(cfg / "rasad.yaml", "log_level: info", "log_level: info\ndatabase: sqlite:///x.db")
+    assert problems(cfg) == [
+        "config/rasad.yaml:11:1: database_url_file: give at most one of database, database_url_env or database_url_file"
+    ]

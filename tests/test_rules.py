@@ -141,10 +141,31 @@ def test_threshold():
         ({"any": [{"near": ["a"]}]}, "'near' needs a list of at least two terms"),
         ({"any": [{"near": ["aa", "bb"], "within": 0}]}, "within needs a whole number of tokens ≥ 1, not 0"),
         (
-            {"any": [{"regex": "(a+)+$"}]},
-            "regex '(a+)+$' nests quantifiers (catastrophic backtracking); simplify it",
+            {"any": [{"regex": "قاعده (?!حرير)"}]},
+            "regex 'قاعده (?!حرير)': (?! (negative look-ahead) is not supported (rule regexes run on RE2, "
+            "which never backtracks); write that part as a condition of its own, in all or none",
         ),
-        ({"any": [{"regex": "([a-z"}]}, "invalid regex '([a-z': unterminated character set at position 1"),
+        (
+            {"any": [{"regex": r"(\w+) و\1"}]},
+            "regex '(\\w+) و\\1': backreferences (\\1, (?P=name)) are not supported (rule regexes run on "
+            "RE2, which never backtracks); write the repeated text out",
+        ),
+        (
+            {"any": [{"regex": r"\bالعراق\b"}]},
+            "regex '\\bالعراق\\b': \\b is an ASCII word boundary in RE2 and never holds next to an Arabic "
+            "letter; use a term (terms match whole words) or (^|[^\\p{L}])",
+        ),
+        (
+            {"any": [{"regex": r"hmc\Z"}]},
+            "regex 'hmc\\Z': write \\z for the end of the text (RE2 has no \\Z)",
+        ),
+        (
+            {"any": [{"regex": r"\p{L}{1000}"}]},
+            "regex '\\p{L}{1000}' is too large once compiled; repeat less (\\p{L}+ rather than \\p{L}{500}) "
+            "or split it into terms",
+        ),
+        ({"any": [{"regex": "x" * 301}]}, "regex is longer than 300 characters; split it into terms"),
+        ({"any": [{"regex": "([a-z"}]}, "invalid regex '([a-z': missing ]: [a-z"),
         ({"any": [{"mentions_date": {"between": ["2026", "2025"]}}]}, "the period 2026 … 2025 is empty"),
         (
             {"any": [{"mentions_date": {"after": "next year"}}]},
@@ -161,6 +182,36 @@ def test_invalid_rules_are_errors_with_locations(spec, message):
         rules(spec)
     assert [m for _, m in exc.value.problems] == [message]
     assert exc.value.problems[0][0][:2] == ("rules", 0)
+
+
+def nested(levels: int, inner="العراق"):
+    for _ in range(levels):
+        inner = {"any": [inner]}
+    return inner
+
+
+def test_a_rules_file_has_at_most_200_regexes():
+    specs = [{"any": [{"regex": f"هدف{i} \\w+"}]} for i in range(201)]
+    assert len(rules(*specs[:200])) == 200
+    with pytest.raises(RuleError) as exc:
+        rules(*specs)
+    assert exc.value.problems == [
+        (
+            ("rules", 200, "any", 0, "regex"),
+            "more than 200 regexes in one rules file; use terms (each regex is searched through every "
+            "article its rule is tried on)",
+        )
+    ]
+
+
+def test_groups_nest_at_most_20_deep_and_deeper_is_an_error_not_a_recursion_error():
+    assert matched("في العراق", any=[nested(19)])
+    for levels in (20, 400):
+        with pytest.raises(RuleError) as exc:
+            rules({"any": [nested(levels)]})
+        ((loc, message),) = exc.value.problems
+        assert message == "groups nest more than 20 deep; flatten them (an any in an any is one any)"
+        assert loc == ("rules", 0, "any", *((0, "any") * 20))
 
 
 def test_example_coalition_rule_matches_all_five_seeds():
@@ -232,6 +283,41 @@ def test_regex_on_normalised_text():
     assert match(art("اجتماع HMC في بغداد"), rs, NOW)
     assert match(art("قصف قاعدة عين الأسد"), rs, NOW)  # the text is normalised: ة→ه, أ→ا
     assert not match(art("قاعدة بحرية"), rs, NOW)
+
+
+def test_regex_word_classes_read_arabic_as_python_s_re_did():
+    rs = rules({"any": [{"regex": r"قاعده \w+ الاسد"}]})
+    assert match(art("قصف قاعدة عين الأسد"), rs, NOW)
+    assert not match(art("قصف قاعدة ، الأسد"), rs, NOW)
+    assert match(art("بيان منظمة العفو-الدولية"), rules({"any": [{"regex": r"منظمه [\w-]+يه$"}]}), NOW)
+
+
+CATASTROPHIC = """
+import dataclasses
+from datetime import UTC, datetime
+from monitor.config import RuleConfig
+from monitor.model import Article
+from monitor.rules import compile_rules, match
+words = "قال المسؤول إن انسحاب القوات الأمريكية من العراق سيتم بحلول نهاية العام المقبل".split()
+body = " ".join(words[i % len(words)] for i in range(600))
+rs = compile_rules([RuleConfig.model_validate({"id": "r", "any": [{"regex": ".*.*.*.*=="}]})], {})
+now = datetime(2026, 1, 1, tzinfo=UTC)
+article = Article(key="k", url="u", source="s", title="t", summary="", body=body, published=None)
+print(len(match(article, rs, now)), len(match(dataclasses.replace(article, body=body + " =="), rs, now)))
+"""
+
+
+def test_a_catastrophic_regex_is_matched_in_linear_time():
+    """With re, `.*.*.*.*==` on 600 words backtracks for hours; RE2 takes microseconds. The timeout
+    only stops a regression from hanging the suite: it is thousands of times the work needed."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", CATASTROPHIC], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "1"]
 
 
 def test_a_rule_that_can_hold_without_any_term_is_always_evaluated():

@@ -1,0 +1,108 @@
+"""Hostile config files: alias bombs, deep nesting and huge files are refused with their place, exit 2."""
+
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "config", tmp_path / "config")
+    return tmp_path / "config"
+
+
+def check(directory: Path):
+    return CliRunner().invoke(main, ["check-config", "--config", str(directory)])
+
+
+def with_aliases(cfg: Path, aliases: str) -> None:
+    rules = cfg / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("aliases:\n", "aliases:\n" + aliases, 1), encoding="utf-8")
+
+
+def _one_gigabyte() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+
+def test_an_alias_bomb_is_refused_where_it_is_used_within_bounded_memory(cfg):
+    # nine levels of nine aliases: 387 million values once expanded
+    levels = ["  x0: &x0 [" + ", ".join(["lol"] * 9) + "]\n"]
+    levels += [f"  x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 9)]
+    with_aliases(cfg, "".join(levels))
+    # in a process limited to 1 GB of memory (it needs about 150 MB; without the count it needs 100+ GB)
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "check-config", "--config", "config"],
+        cwd=cfg.parent,
+        capture_output=True,
+        text=True,
+        preexec_fn=_one_gigabyte,
+        timeout=600,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.splitlines()[0] == (
+        "config/rules.yaml:15:3: aliases.x5: *x4 takes the file past 250,000 values "
+        "(aliases of aliases multiply); write the values out"
+    )
+
+
+def test_aliases_and_merge_keys_that_stay_small_are_fine(cfg):
+    edit = cfg / "rasad.yaml"
+    text = edit.read_text(encoding="utf-8")
+    edit.write_text(
+        text.replace("  console:\n    type: console", "  console:\n    <<: {type: console}"), encoding="utf-8"
+    )
+    with_aliases(cfg, "  place: &place [العراق, بغداد]\n  again: *place\n")
+    result = check(cfg)
+    assert result.exit_code == 0, result.output
+
+
+def test_conditions_nested_400_deep_are_a_clear_error_not_a_recursion_error(cfg):
+    deep = "{any: [" * 400 + "العراق" + "]}" * 400
+    (cfg / "rules.yaml").write_text(f"rules:\n  - id: deep\n    any: [{deep}]\n", encoding="utf-8")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "config/rules.yaml:3:221: nested more than 64 levels deep; flatten it",
+        "hint: fix the lines above; `rasad check-config` checks again",
+    ]
+
+
+def test_a_deep_document_within_the_parser_s_reach_gets_the_same_error(cfg):
+    (cfg / "feeds.yaml").write_text("feeds: " + "[" * 100 + "]" * 100 + "\n", encoding="utf-8")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert (
+        result.stderr.splitlines()[0] == "config/feeds.yaml:1:71: nested more than 64 levels deep; flatten it"
+    )
+
+
+def test_a_file_larger_than_2_mb_is_refused_before_it_is_parsed(cfg):
+    rules = cfg / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "#" * 2_000_000 + "\n", encoding="utf-8")
+    result = check(cfg)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "config/rules.yaml: larger than 2,000,000 bytes, the most a config file may be"
+    )
+
+
+def test_groups_nested_past_20_are_refused_at_their_place(cfg):
+    deep = "{any: [" * 25 + "العراق" + "]}" * 25
+    (cfg / "rules.yaml").write_text(f"rules:\n  - id: deep\n    any: [{deep}]\n", encoding="utf-8")
+    result = check(cfg)
+    assert result.exit_code == 2
+    path = "rules[0].any" + "[0].any" * 20
+    assert result.stderr.splitlines()[0] == (
+        f"config/rules.yaml:3:145: {path}: groups nest more than 20 deep; flatten them (an any in an any is one any)"
+    )

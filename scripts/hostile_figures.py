@@ -1,5 +1,11 @@
 """Figures for hostile input: peak memory of a Rasad process under each bomb, and how long a
-trickling server holds a request. Each case runs in a fresh process; figures are its peak RSS.
+trickling server holds a request. Each case runs in a fresh process (the "daemon"); figures are its
+peak RSS and that of each of its children (the extraction workers).
+
+A worker's peak is its VmHWM, read from /proc/<pid>/status by a thread of the daemon every 5 ms
+while the worker lives (children are looked for every 50 ms): VmHWM only grows, so the last reading
+before the worker is killed, or before the daemon exits, is its peak, short of what it allocated in
+the last 5 ms.
 
     python scripts/hostile_figures.py
 """
@@ -18,8 +24,40 @@ sys.path.insert(0, str(ROOT))
 from monitor.site import Site, send  # noqa: E402
 
 CASE = """
-import asyncio, sys, time
+import asyncio, os, sys, threading, time
 sys.path.insert(0, {root!r})
+def _status(pid, key):
+    try:
+        with open(f"/proc/{{pid}}/status") as f:
+            return next((int(l.split()[1]) for l in f if l.startswith(key)), None)
+    except OSError:
+        return None
+def _children():
+    me, found = os.getpid(), []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{{name}}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == me:  # field 4, after "(comm)": ppid
+                    found.append(int(name))
+        except (OSError, ValueError):
+            pass
+    return found
+peaks, done = {{}}, threading.Event()
+def _watch():
+    known, tick = [], 0
+    while True:
+        if tick % 10 == 0:
+            known = _children()
+        for pid in known:
+            hwm = _status(pid, "VmHWM")  # None once the worker is gone (a zombie has no memory)
+            if hwm:
+                peaks[pid] = max(hwm, peaks.get(pid, 0))
+        if done.is_set():
+            return
+        tick += 1
+        done.wait(0.005)
+watcher = threading.Thread(target=_watch, daemon=True)
+watcher.start()
 from monitor.fetch import Fetcher, Limits
 from monitor.netguard import AddressPolicy
 from monitor.parse import parse_feed
@@ -30,9 +68,12 @@ try:
 {body}
 except RasadError as exc:
     outcome = str(exc).split(": ", 2)[-1][:70]
+done.set()
+watcher.join()
 # VmHWM: the peak of this process's own memory (ru_maxrss would include the parent's, from before exec)
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(f"{{hwm / 1024:.0f}}|{{time.perf_counter() - start:.2f}}|{{outcome}}")
+hwm = _status("self", "VmHWM")
+workers = ", ".join(f"{{kb / 1024:.0f}}" for _, kb in sorted(peaks.items())) or "-"
+print(f"{{hwm / 1024:.0f}}|{{workers}}|{{time.perf_counter() - start:.2f}}|{{outcome}}")
 """
 
 FETCH = """
@@ -59,12 +100,12 @@ EXTRACT = """
 """
 
 
-def run(body: str) -> tuple[str, str, str]:
+def run(body: str) -> tuple[str, str, str, str]:
     code = CASE.format(root=str(ROOT), body=body)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    line = (out.stdout.strip().splitlines() or ["?|?|" + out.stderr.strip()[-70:]])[-1]
-    rss, seconds, outcome = line.split("|", 2)
-    return rss, seconds, outcome
+    line = (out.stdout.strip().splitlines() or ["?|?|?|" + out.stderr.strip()[-70:]])[-1]
+    rss, workers, seconds, outcome = line.split("|", 3)
+    return rss, workers, seconds, outcome
 
 
 def main() -> None:
@@ -121,10 +162,10 @@ def main() -> None:
                 FETCH.format(url=site.url("/trickle"), timeout=3),
             ),
         ]
-        print(f"{'case':52} {'peak RSS':>9} {'seconds':>8}  outcome")
+        print(f"{'case':52} {'peak RSS':>9} {'workers':>12} {'seconds':>8}  outcome")
         for name, body in cases:
-            rss, seconds, outcome = run(body)
-            print(f"{name:52} {rss:>6} MB {seconds:>8}  {outcome}")
+            rss, workers, seconds, outcome = run(body)
+            print(f"{name:52} {rss:>6} MB {workers:>9} MB {seconds:>8}  {outcome}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,20 @@ from datetime import UTC, datetime
 
 import trafilatura
 
+from monitor.errors import ExtractError
 from monitor.model import Extracted
+
+_WARM_UP_PAGE = (
+    "<html><head><title>تسخين</title></head><body><article><h1>تسخين</h1><p>"
+    + "نص قصير يستخرج مرة واحدة عند بدء العامل. " * 8
+    + "</p></article></body></html>"
+).encode()
+
+
+def warm_up() -> None:
+    """Import trafilatura and run it once, so that a worker's first page pays for neither."""
+    if extract_page(_WARM_UP_PAGE, "http://warm-up.invalid/") is None:
+        raise ExtractError("trafilatura found no text in the warm-up page")
 
 
 def extract_page(page: bytes, url: str) -> Extracted | None:

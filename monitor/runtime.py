@@ -22,7 +22,7 @@ from alerts.channels import build_channels
 from alerts.outbox import Outbox, RetryPolicy, Stats
 from alerts.templates import Templates
 from monitor.config import Config, Settings
-from monitor.extract import extract_page
+from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
 from monitor.model import Extracted, FeedReport
 from monitor.netguard import AddressPolicy
@@ -146,6 +146,7 @@ async def open_runtime(
         None if s.extraction.workers == "auto" else s.extraction.workers,
         deadline=s.extraction.deadline.total_seconds(),
         memory_limit=s.extraction.memory_limit,
+        warmup=warm_up,  # the workers start and warm now; the deadline counts a page's extraction only
     )
 
     async def extract(page: bytes, url: str) -> Extracted | None:

@@ -21,3 +21,24 @@ def pid_after(seconds: float) -> int:
 
     time.sleep(seconds)
     return os.getpid()
+
+
+def slow_warmup() -> None:
+    """A start-up that takes longer than the tests' deadlines, however fast the machine."""
+    time.sleep(3)
+
+
+def wait_for_file(path: str, limit: float) -> None:
+    """A warm-up only the test can end (by creating ``path``); gives up after ``limit`` seconds."""
+    import os
+
+    end = time.monotonic() + limit
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.01)
+
+
+def hang(*args: object) -> None:
+    """A job (a page's extraction) that never ends by itself: only the deadline stops it."""
+    time.sleep(3600)

@@ -8,9 +8,12 @@ and returns its result; every failure of the job or its worker is an :class:`Ext
   job's ``deadline`` starts when the job reaches a ready worker, so neither process start-up nor
   imports count against a page, however loaded the machine.
 - **Killed at the deadline.** A job that outlives it has its worker killed.
-- **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS), set before the
-  warm-up.
-- **Replaced, warm.** A killed worker's replacement is started at once, by the thread that
+- **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS, which bounds its
+  resident memory too), set before the warm-up. A job that hits the cap gets "out of memory", also
+  when the job swallowed the MemoryError (trafilatura does): a worker whose address space came within
+  1/16 of the cap is treated as having hit it. Its worker is replaced: after an allocation failed it
+  may hold memory it never gives back.
+- **Replaced, warm.** A killed or spent worker's replacement is started at once, by the thread that
   retired it, and warms while idle. A worker that could not start is not restarted in a loop: the
   next job starts a fresh one and waits for it (without a deadline).
 - **The event loop never waits**: start-up waits, jobs and kills all run in threads.
@@ -44,6 +47,9 @@ log = logging.getLogger(__name__)
 
 # A worker's whole program: the daemon's import path, then serve() on the socket it was handed.
 _BOOT = "import sys; sys.path[:] = sys.argv[2:]; from monitor.workers import serve; serve(int(sys.argv[1]))"
+_NEAR = 16  # within limit/16 of its cap, a worker may have lost an allocation the job never reported
+_LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely the cap: say so
+_LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
 
 Answer = tuple[bool, Any, bool]  # (ok, result or error text, worker spent: replace it)
 
@@ -66,11 +72,14 @@ def _answer(memory_limit: int | None, job: bytes) -> Answer:
         func, args = pickle.loads(job)
         ok, value, spent = True, func(*args), False
     except MemoryError:
-        ok, value, spent = False, "out of memory", False
+        ok, value, spent = False, "out of memory", True
     except RasadError as exc:
         ok, value, spent = False, exc.message, False
     except Exception as exc:  # the worker reports every failure; the caller decides
         ok, value, spent = False, f"{type(exc).__name__}: {exc}", False
+    peak = _status_bytes("self", "VmPeak") if memory_limit else None
+    if memory_limit and peak is not None and peak >= memory_limit - memory_limit // _NEAR:
+        return False, "out of memory", True
     return ok, value, spent
 
 
@@ -113,6 +122,7 @@ class _Process:
         # the warm-up job goes pickled inside the first message, so that the worker unpickles it (and
         # imports its module) only after its memory cap is set
         self.conn.send((memory_limit, None if warmup is None else pickle.dumps((warmup, ()))))
+        self.memory_limit = memory_limit
         self.ready = False
 
     @property
@@ -130,7 +140,9 @@ class _Process:
         except (EOFError, OSError):
             raise ExtractError("worker exited while starting") from None
         if not ok:
-            raise ExtractError(f"worker could not start: {value}")
+            low = value == "out of memory" or (self.memory_limit or _LOW_LIMIT) < _LOW_LIMIT
+            hint = _LOW_LIMIT_HINT if low else None
+            raise ExtractError(f"worker could not start: {value}", hint=hint)
         self.ready = True
 
     def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:

@@ -4,6 +4,8 @@ No deadline here includes a worker's start-up: the pool warms each worker before
 """
 
 import asyncio
+import logging
+import re
 import time
 from functools import partial
 
@@ -14,6 +16,8 @@ from monitor.workers import ProcessPool
 from tests.helpers import (
     allocate,
     boom,
+    fill_memory,
+    getpid,
     pid_after,
     sleep_then,
     slow_warmup,
@@ -88,6 +92,24 @@ def test_a_worker_that_cannot_start_fails_its_job_and_the_next_job_tries_again()
     asyncio.run(go())
 
 
+def test_a_memory_limit_too_low_to_start_a_worker_says_so():
+    async def go():
+        pool = ProcessPool(1, memory_limit=100 * MB, warmup=partial(allocate, 200))
+        try:
+            with pytest.raises(
+                ExtractError, match=r"^extract: worker could not start: out of memory$"
+            ) as exc:
+                await pool.run(sleep_then, "never", 0)
+            assert (
+                exc.value.hint
+                == "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
+            )
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
 def test_memory_limit_stops_a_runaway_page():
     async def go():
         pool = ProcessPool(1, deadline=20, memory_limit=400 * MB)
@@ -99,6 +121,35 @@ def test_memory_limit_stops_a_runaway_page():
             pool.close()
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("swallow", [False, True], ids=["raised", "swallowed"])
+def test_a_worker_that_hits_its_memory_limit_is_replaced(swallow, caplog):
+    """trafilatura catches MemoryError and carries on: the cap is hit all the same, and the worker,
+    left near its cap (and holding what it allocated until a garbage collection), is replaced."""
+    caplog.set_level(logging.INFO, logger="monitor.workers")
+
+    async def go():
+        pool = ProcessPool(2, deadline=60, memory_limit=256 * MB)
+        try:
+            first = await asyncio.gather(pool.run(getpid), pool.run(getpid))
+            for outcome in await asyncio.gather(
+                pool.run(fill_memory, 2000, swallow),
+                pool.run(fill_memory, 2000, swallow),
+                return_exceptions=True,
+            ):
+                assert isinstance(outcome, ExtractError) and str(outcome) == "extract: out of memory"
+            after = await asyncio.gather(pool.run(getpid), pool.run(getpid))
+            assert set(after).isdisjoint(first)
+            assert await pool.run(fill_memory, 100, swallow) == 100  # the replacements work
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+    peaks = [
+        int(m) for m in re.findall(r"worker.stopped .*reason=\"out of memory\" peak_mb=(\d+)", caplog.text)
+    ]
+    assert len(peaks) == 2 and all(120 < peak <= 256 for peak in peaks)  # each worker held to its cap
 
 
 def test_an_exception_in_the_worker_is_reported():

@@ -36,6 +36,7 @@ def feed_xml(base: str) -> bytes:
             "<pubDate>Sun, 07 Sep 2025 08:00:00 GMT</pubDate>",
         ),
         ("ملف PDF عن انسحاب التحالف الدولي من العراق", "/report.pdf", ""),
+        ("قائمة روابط عن انسحاب التحالف الدولي من العراق", "/links.html", ""),
     ]
     body = "".join(
         f"<item><title>{t}</title><link>{base}{p}</link>{d}<description>ملخص: انتهاء مهمة التحالف الدولي في العراق"
@@ -47,9 +48,13 @@ def feed_xml(base: str) -> bytes:
 
 @pytest.fixture
 def routes(site):
+    links = (
+        "<html><body><article><p>نص " + "<a href='/x'>رابط</a> " * 50_000 + "</p></article></body></html>"
+    ).encode()
     site.routes["/pipeline.xml"] = lambda h: send(h, 200, feed_xml(site.base), "application/rss+xml")
     site.routes["/page.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html; charset=utf-8")
     site.routes["/pathological.html"] = lambda h: send(h, 200, ARABIC_PAGE.encode(), "text/html")
+    site.routes["/links.html"] = lambda h: send(h, 200, links, "text/html")
     site.routes["/report.pdf"] = lambda h: send(h, 200, b"%PDF-1.4", "application/pdf")
     return site
 
@@ -84,7 +89,7 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
                 stuck.close()
 
     report, elapsed = asyncio.run(go())
-    assert (report.status, report.items, report.new, report.fallbacks) == ("ok", 3, 3, 2)
+    assert (report.status, report.items, report.new, report.fallbacks) == ("ok", 4, 4, 3)
     assert elapsed < 60  # the pathological page did not hold the feed for the hour it wanted
     articles = {m.article.url.rsplit("/", 1)[1]: m.article for m in store.matches()}
     normal = articles["page.html"]
@@ -96,6 +101,9 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
     assert killed.body == "ملخص: انتهاء مهمة التحالف الدولي في العراق"
     assert killed.published == datetime(2025, 9, 7, 8, tzinfo=UTC)  # the feed's date wins
     assert articles["report.pdf"].extraction == "fallback: not an HTML page (application/pdf)"
+    assert articles["links.html"].extraction == (
+        "fallback: extract: page has 50,000 links (more than 5,000): not an article"
+    )
     store.close()
 
 

@@ -146,7 +146,7 @@ async def open_runtime(
         None if s.extraction.workers == "auto" else s.extraction.workers,
         deadline=s.extraction.deadline.total_seconds(),
         memory_limit=s.extraction.memory_limit,
-        warmup=warm_up,  # the workers start and warm now; the deadline counts a page's extraction only
+        warmup=warm_up,  # each worker is warm before its first page: the deadline counts extraction only
     )
 
     async def extract(page: bytes, url: str) -> Extracted | None:
@@ -170,6 +170,7 @@ async def open_runtime(
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
     rt = Runtime(config, store, fetcher, pool, pipeline, chans, policy, clock)
     try:
+        pool.start()  # the workers warm up while the first feeds are fetched
         yield rt
     finally:
         for ch in chans.values():

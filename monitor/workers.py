@@ -3,10 +3,10 @@
 ``ProcessPool.run(func, *args)`` runs a picklable module-level function in one of N worker processes
 and returns its result; every failure of the job or its worker is an :class:`ExtractError`.
 
-- **Warm before work.** The workers are started when the pool is made, and each runs the pool's
-  ``warmup`` (for extraction: import trafilatura, extract a tiny page) before it is handed a job. A
-  job's ``deadline`` starts when the job reaches a ready worker, so neither process start-up nor
-  imports count against a page, however loaded the machine.
+- **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
+  runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) before it is
+  handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so neither process
+  start-up nor imports count against a page, however loaded the machine.
 - **Killed at the deadline.** A job that outlives it has its worker killed.
 - **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS, which bounds its
   resident memory too), set before the warm-up. A job that hits the cap gets "out of memory", also
@@ -175,7 +175,7 @@ class _Slot:
         self.lock = threading.Lock()  # guards process, busy and closed against close()
         self.busy = False
         self.closed = False
-        self.process = self._start()
+        self.process: _Process | None = None
 
     def _new(self) -> _Process:
         return _Process(self.pool.memory_limit, self.pool.warmup)
@@ -185,6 +185,11 @@ class _Slot:
         with contextlib.suppress(ExtractError):
             return self._new()
         return None
+
+    def start(self) -> None:
+        with self.lock:
+            if self.process is None and not self.closed:
+                self.process = self._start()
 
     def _take(self) -> _Process:
         with self.lock:
@@ -273,7 +278,7 @@ class ProcessPool:
         self.warmup = warmup
         self.startup_timeout = startup_timeout  # a worker that is not warm by then is broken
         self._closed = False
-        self._slots = [_Slot(self) for _ in range(self.size)]  # they start now, and warm meanwhile
+        self._slots = [_Slot(self) for _ in range(self.size)]
         self._idle: asyncio.Queue[_Slot] | None = None
 
     def _queue(self) -> asyncio.Queue[_Slot]:
@@ -299,6 +304,12 @@ class ProcessPool:
             raise ExtractError("worker pool is closed")
         slot = await self._queue().get()
         return await self._use(slot, slot.run, func, args)
+
+    def start(self) -> None:
+        """Launch the workers now, without waiting: they warm while the caller goes on. Otherwise each
+        starts with its first job (in that job's thread)."""
+        for slot in self._slots:
+            slot.start()
 
     async def started(self) -> None:
         """Wait until every worker is up and warm. Jobs need not: each waits for its own worker."""

@@ -152,6 +152,23 @@ def test_a_worker_that_hits_its_memory_limit_is_replaced(swallow, caplog):
     assert len(peaks) == 2 and all(120 < peak <= 256 for peak in peaks)  # each worker held to its cap
 
 
+def test_a_cancelled_caller_leaves_its_worker_to_finish_before_the_next_job():
+    async def go():
+        pool = ProcessPool(1, deadline=30)
+        try:
+            first = asyncio.create_task(pool.run(sleep_then, "first", 0.5))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            first.cancel()
+            # the next job waits for the worker to answer the first, and gets its own answer
+            assert await pool.run(sleep_then, "second", 0) == "second"
+            assert first.cancelled()
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
 def test_an_exception_in_the_worker_is_reported():
     async def go():
         pool = ProcessPool(1)

@@ -18,9 +18,10 @@ and returns its result; every failure of the job or its worker is an :class:`Ext
   next job starts a fresh one and waits for it (without a deadline).
 - **The event loop never waits**: start-up waits, jobs and kills all run in threads.
 
-A worker is a fresh interpreter (``python -c``) with the daemon's import path, talking over a socket
-pair. It is not multiprocessing's ``spawn``, which would re-run the daemon's main module in every
-worker (for ``rasad``: all of the CLI's imports). Linux: the cap and the peak figures read /proc.
+A worker is a fresh interpreter (``python -c``) with the daemon's import path, running
+:func:`monitor.worker_loop.serve` over a socket pair. It is not multiprocessing's ``spawn``, which
+would re-run the daemon's main module in every worker (for ``rasad``: all of the CLI's imports).
+Linux: the cap and the peak figures read /proc.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import contextlib
 import logging
 import os
 import pickle
-import resource
 import socket
 import subprocess
 import sys
@@ -40,67 +40,18 @@ from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-from monitor.errors import ExtractError, RasadError
+from monitor.errors import ExtractError
 from monitor.logs import event
+from monitor.worker_loop import Answer, status_bytes
 
 log = logging.getLogger(__name__)
 
 # A worker's whole program: the daemon's import path, then serve() on the socket it was handed.
-_BOOT = "import sys; sys.path[:] = sys.argv[2:]; from monitor.workers import serve; serve(int(sys.argv[1]))"
-_NEAR = 16  # within limit/16 of its cap, a worker may have lost an allocation the job never reported
+_BOOT = (
+    "import sys; sys.path[:] = sys.argv[2:]; from monitor.worker_loop import serve; serve(int(sys.argv[1]))"
+)
 _LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely the cap: say so
 _LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
-
-Answer = tuple[bool, Any, bool]  # (ok, result or error text, worker spent: replace it)
-
-
-def _status_bytes(pid: int | str, key: str) -> int | None:
-    """A ``Vm…`` line of /proc/<pid>/status in bytes; None when it cannot be read (not Linux, gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _answer(memory_limit: int | None, job: bytes) -> Answer:
-    """Run one pickled ``(func, args)`` job; unpickling it (which imports its module) is part of it."""
-    try:
-        func, args = pickle.loads(job)
-        ok, value, spent = True, func(*args), False
-    except MemoryError:
-        ok, value, spent = False, "out of memory", True
-    except RasadError as exc:
-        ok, value, spent = False, exc.message, False
-    except Exception as exc:  # the worker reports every failure; the caller decides
-        ok, value, spent = False, f"{type(exc).__name__}: {exc}", False
-    peak = _status_bytes("self", "VmPeak") if memory_limit else None
-    if memory_limit and peak is not None and peak >= memory_limit - memory_limit // _NEAR:
-        return False, "out of memory", True
-    return ok, value, spent
-
-
-def serve(fd: int) -> None:
-    """A worker's main loop: cap its memory, warm up, answer jobs until EOF."""
-    conn = Connection(fd)
-    try:
-        memory_limit, warmup = conn.recv()  # plain data: nothing is imported before the cap is set
-        if memory_limit:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-        conn.send((True, None, False) if warmup is None else _answer(memory_limit, warmup))
-        while True:
-            answer = _answer(memory_limit, conn.recv_bytes())
-            try:
-                conn.send(answer)
-            except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                conn.send((False, f"result cannot be sent back: {exc}", False))
-    except MemoryError:  # outside a job (receiving one): this worker is done
-        conn.send((False, "out of memory", True))
-    except (EOFError, OSError, KeyboardInterrupt):
-        return
 
 
 class _Process:
@@ -158,7 +109,7 @@ class _Process:
 
     def stop(self, *, close: bool = True) -> int | None:
         """Kill the worker; returns its peak resident memory (read before the kill) in bytes."""
-        peak = _status_bytes(self.popen.pid, "VmHWM")
+        peak = status_bytes(self.popen.pid, "VmHWM")
         if self.popen.poll() is None:
             self.popen.kill()
         self.popen.wait()

@@ -22,7 +22,7 @@ from alerts.channels import build_channels
 from alerts.outbox import Outbox, RetryPolicy, Stats
 from alerts.templates import Templates
 from monitor.config import Config, Settings
-from monitor.extract import extract_page
+from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
 from monitor.model import Extracted, FeedReport
 from monitor.netguard import AddressPolicy
@@ -151,6 +151,7 @@ async def open_runtime(
         None if s.extraction.workers == "auto" else s.extraction.workers,
         deadline=s.extraction.deadline.total_seconds(),
         memory_limit=s.extraction.memory_limit,
+        warmup=warm_up,  # each worker is warm before its first page: the deadline counts extraction only
     )
 
     async def extract(page: bytes, url: str) -> Extracted | None:
@@ -174,6 +175,7 @@ async def open_runtime(
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
     rt = Runtime(config, store, fetcher, pool, pipeline, chans, policy, clock)
     try:
+        pool.start()  # the workers warm up while the first feeds are fetched
         yield rt
     finally:
         for ch in chans.values():

@@ -1,113 +1,276 @@
 """Worker processes for CPU-heavy, untrusted work (page extraction), killable at a deadline.
 
 ``ProcessPool.run(func, *args)`` runs a picklable module-level function in one of N worker processes
-and returns its result. A call that outlives ``deadline`` has its worker killed (and replaced), so a
-pathological page can never stall the daemon; each worker's address space is capped too. Workers
-are started with ``spawn`` so they never inherit the daemon's threads, sockets or event loop.
+and returns its result; every failure of the job or its worker is an :class:`ExtractError`.
+
+- **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
+  runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) before it is
+  handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so neither process
+  start-up nor imports count against a page, however loaded the machine.
+- **Killed at the deadline.** A job that outlives it has its worker killed.
+- **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS, which bounds its
+  resident memory too), set before the warm-up. A job that hits the cap gets "out of memory", also
+  when the job swallowed the MemoryError (trafilatura does): a worker whose address space came within
+  1/16 of the cap is treated as having hit it. Its worker is replaced: after an allocation failed it
+  may hold memory it never gives back.
+- **Replaced, warm.** A killed or spent worker's replacement is started at once, by the thread that
+  retired it, and warms while idle. A worker that could not start is not restarted in a loop: the
+  next job starts a fresh one and waits for it (without a deadline).
+- **The event loop never waits**: start-up waits, jobs and kills all run in threads.
+
+A worker is a fresh interpreter (``python -c``) with the daemon's import path, running
+:func:`monitor.worker_loop.serve` over a socket pair. It is not multiprocessing's ``spawn``, which
+would re-run the daemon's main module in every worker (for ``rasad``: all of the CLI's imports).
+Linux: the cap and the peak figures read /proc.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import contextlib
+import logging
 import os
-import resource
+import pickle
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
 from monitor.errors import ExtractError
+from monitor.logs import event
+from monitor.worker_loop import Answer, status_bytes
 
-_CTX = multiprocessing.get_context("spawn")
+log = logging.getLogger(__name__)
+
+# A worker's whole program: the daemon's import path, then serve() on the socket it was handed.
+_BOOT = (
+    "import sys; sys.path[:] = sys.argv[2:]; from monitor.worker_loop import serve; serve(int(sys.argv[1]))"
+)
+_LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely the cap: say so
+_LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
 
 
-def _serve(conn: Connection, memory_limit: int | None) -> None:
-    if memory_limit:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    while True:
+class _Process:
+    """One worker process and its end of the socket pair; used by one thread at a time."""
+
+    def __init__(self, memory_limit: int | None, warmup: Callable[[], object] | None) -> None:
+        parent, child = socket.socketpair()
         try:
-            func, args = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+            with child:
+                self.popen = subprocess.Popen(
+                    [sys.executable, "-c", _BOOT, str(child.fileno()), *sys.path],
+                    pass_fds=(child.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
+        except OSError as exc:
+            parent.close()
+            raise ExtractError(f"could not start a worker: {exc}") from None
+        self.conn = Connection(parent.detach())
+        # the warm-up job goes pickled inside the first message, so that the worker unpickles it (and
+        # imports its module) only after its memory cap is set
+        self.conn.send((memory_limit, None if warmup is None else pickle.dumps((warmup, ()))))
+        self.memory_limit = memory_limit
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the warm-up is done (no job deadline runs meanwhile)."""
+        if self.ready:
             return
         try:
-            conn.send((True, func(*args)))
-        except MemoryError:
-            conn.send((False, "out of memory"))
-        except Exception as exc:  # the worker reports every failure; the caller decides
-            conn.send((False, f"{type(exc).__name__}: {exc}"))
-
-
-class _Worker:
-    def __init__(self, memory_limit: int | None) -> None:
-        self.conn, child = _CTX.Pipe()
-        self.process = _CTX.Process(
-            target=_serve, args=(child, memory_limit), daemon=True, name="rasad-extract"
-        )
-        self.process.start()
-        child.close()
-
-    def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Any:
-        """Blocking: send one job and wait for its answer (runs in a thread)."""
-        self.conn.send((func, args))
-        if not self.conn.poll(deadline):
-            self.kill()
-            raise ExtractError(f"gave up after {deadline:g}s; worker stopped")
-        try:
-            ok, value = self.conn.recv()
+            if not self.conn.poll(timeout):
+                raise ExtractError(f"worker did not start within {timeout:g}s")
+            ok, value, _ = self.conn.recv()
         except (EOFError, OSError):
-            self.kill()
-            raise ExtractError("worker died (out of memory or crashed)") from None
+            raise ExtractError("worker exited while starting") from None
+        if not ok:
+            low = value == "out of memory" or (self.memory_limit or _LOW_LIMIT) < _LOW_LIMIT
+            hint = _LOW_LIMIT_HINT if low else None
+            raise ExtractError(f"worker could not start: {value}", hint=hint)
+        self.ready = True
+
+    def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:
+        """Send one job and wait for its answer; the clock starts once it has reached the worker."""
+        try:
+            self.conn.send((func, args))
+            if not self.conn.poll(deadline):
+                return False, f"gave up after {deadline:g}s; worker stopped", True
+            answer: Answer = self.conn.recv()
+            return answer
+        except (EOFError, OSError):
+            return False, "worker died (out of memory or crashed)", True
+
+    def stop(self, *, close: bool = True) -> int | None:
+        """Kill the worker; returns its peak resident memory (read before the kill) in bytes."""
+        peak = status_bytes(self.popen.pid, "VmHWM")
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait()
+        if close:
+            self.conn.close()
+        return peak
+
+
+class _Slot:
+    """A place in the pool for one worker; the process in it is replaced when it is spent."""
+
+    def __init__(self, pool: ProcessPool) -> None:
+        self.pool = pool
+        self.lock = threading.Lock()  # guards process, busy and closed against close()
+        self.busy = False
+        self.closed = False
+        self.process: _Process | None = None
+
+    def _new(self) -> _Process:
+        return _Process(self.pool.memory_limit, self.pool.warmup)
+
+    def _start(self) -> _Process | None:
+        """Start a worker ahead of its job; when that fails, the job tries again and says why."""
+        with contextlib.suppress(ExtractError):
+            return self._new()
+        return None
+
+    def start(self) -> None:
+        with self.lock:
+            if self.process is None and not self.closed:
+                self.process = self._start()
+
+    def _take(self) -> _Process:
+        with self.lock:
+            if self.closed:
+                raise ExtractError("worker pool is closed")
+            if self.process is None:
+                self.process = self._new()
+            self.busy = True
+            return self.process
+
+    def _free(self, process: _Process) -> None:
+        with self.lock:
+            self.busy = False
+            if self.closed:
+                process.conn.close()  # close() killed it but left the socket to this thread
+
+    def _warm(self, process: _Process) -> None:
+        try:
+            process.wait_ready(self.pool.startup_timeout)
+        except ExtractError as exc:
+            self._retire(process, exc.message, replace=False)  # the next job starts a fresh one
+            raise
+
+    def ready(self) -> None:
+        """Block until this slot's worker is up and warm (runs in a thread)."""
+        process = self._take()
+        try:
+            self._warm(process)
+        finally:
+            self._free(process)
+
+    def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Run one job in this slot's worker, once it is warm (runs in a thread)."""
+        process = self._take()
+        try:
+            self._warm(process)
+            ok, value, spent = process.call(func, args, self.pool.deadline)
+            if spent:
+                self._retire(process, str(value), replace=True)
+        finally:
+            self._free(process)
         if not ok:
             raise ExtractError(str(value))
         return value
 
-    @property
-    def alive(self) -> bool:
-        return self.process.is_alive()
+    def _retire(self, process: _Process, reason: str, *, replace: bool) -> None:
+        with self.lock:
+            if self.closed:
+                raise ExtractError("worker pool is closed")
+        peak = process.stop()
+        event(log, "worker.stopped", logging.INFO, pid=process.pid, reason=reason, peak_mb=_mb(peak))
+        with self.lock:
+            self.process = None
+            if replace and not self.closed:
+                self.process = self._start()  # warms while idle, before it is handed a job
 
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            process, self.process = self.process, None
+            busy = self.busy
+        if process is not None:
+            peak = process.stop(close=not busy)  # a busy thread closes the socket it is reading
+            event(log, "worker.stopped", logging.DEBUG, pid=process.pid, reason="closed", peak_mb=_mb(peak))
+
+
+def _mb(size: int | None) -> int | None:
+    return None if size is None else round(size / 1_048_576)
 
 
 class ProcessPool:
+    """N warm worker processes; ``run`` hands a job to an idle one. Close it when done."""
+
     def __init__(
-        self, workers: int | None = None, *, deadline: float = 30.0, memory_limit: int | None = None
+        self,
+        workers: int | None = None,
+        *,
+        deadline: float = 30.0,
+        memory_limit: int | None = None,
+        warmup: Callable[[], object] | None = None,
+        startup_timeout: float = 300.0,
     ) -> None:
         self.size = workers or os.cpu_count() or 1
         self.deadline = deadline
         self.memory_limit = memory_limit
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._all: list[_Worker] = []
+        self.warmup = warmup
+        self.startup_timeout = startup_timeout  # a worker that is not warm by then is broken
         self._closed = False
+        self._slots = [_Slot(self) for _ in range(self.size)]
+        self._idle: asyncio.Queue[_Slot] | None = None
 
-    def _start(self) -> asyncio.Queue[_Worker]:
+    def _queue(self) -> asyncio.Queue[_Slot]:
         if self._idle is None:
             self._idle = asyncio.Queue()
-            for _ in range(self.size):
-                w = _Worker(self.memory_limit)
-                self._all.append(w)
-                self._idle.put_nowait(w)
+            for slot in self._slots:
+                self._idle.put_nowait(slot)
         return self._idle
+
+    async def _use(self, slot: _Slot, fn: Callable[..., Any], *args: Any) -> Any:
+        job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        # the slot is idle again when its thread is done, even if this caller was cancelled meanwhile
+        job.add_done_callback(partial(self._release, slot))
+        return await asyncio.shield(job)
+
+    def _release(self, slot: _Slot, job: asyncio.Future[Any]) -> None:
+        if not job.cancelled():
+            job.exception()  # retrieved: a cancelled caller would leave it unread
+        self._queue().put_nowait(slot)
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
         if self._closed:
             raise ExtractError("worker pool is closed")
-        idle = self._start()
-        worker = await idle.get()
-        try:
-            return await asyncio.to_thread(worker.call, func, args, self.deadline)
-        finally:
-            if not worker.alive and not self._closed:
-                self._all.remove(worker)
-                worker = _Worker(self.memory_limit)
-                self._all.append(worker)
-            idle.put_nowait(worker)
+        slot = await self._queue().get()
+        return await self._use(slot, slot.run, func, args)
+
+    def start(self) -> None:
+        """Launch the workers now, without waiting: they warm while the caller goes on. Otherwise each
+        starts with its first job (in that job's thread)."""
+        for slot in self._slots:
+            slot.start()
+
+    async def started(self) -> None:
+        """Wait until every worker is up and warm. Jobs need not: each waits for its own worker."""
+        if self._closed:
+            raise ExtractError("worker pool is closed")
+        idle = self._queue()
+        slots = [await idle.get() for _ in range(self.size)]
+        await asyncio.gather(*(self._use(slot, slot.ready) for slot in slots))
 
     def close(self) -> None:
         self._closed = True
-        for w in self._all:
-            w.kill()
-        self._all.clear()
+        for slot in self._slots:
+            slot.close()

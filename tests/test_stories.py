@@ -5,7 +5,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from monitor.config import FeedConfig, StorySettings, load_config
-from monitor.extract import extract_page
+from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
@@ -25,7 +25,7 @@ def poll_seeds(site, tmp_path, ruleset, stories):
     store.sync_feeds([(feed.name, feed.url)])
 
     async def go():
-        pool = ProcessPool(2, deadline=20)
+        pool = ProcessPool(2, deadline=20, warmup=warm_up)
         async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
 
             async def extract(page, url):

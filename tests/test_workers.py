@@ -1,13 +1,30 @@
-"""Extraction workers: results come back, a call past its deadline is killed, the pool recovers."""
+"""Extraction workers: results come back, a call past its deadline is killed, the pool recovers.
+
+No deadline here includes a worker's start-up: the pool warms each worker before handing it a job.
+"""
 
 import asyncio
+import logging
+import re
 import time
+from functools import partial
 
 import pytest
 
 from monitor.errors import ExtractError
 from monitor.workers import ProcessPool
-from tests.helpers import allocate, boom, pid_after, sleep_then
+from tests.helpers import (
+    allocate,
+    boom,
+    fill_memory,
+    getpid,
+    pid_after,
+    sleep_then,
+    slow_warmup,
+    wait_for_file,
+)
+
+MB = 1024 * 1024
 
 
 def test_deadline_kills_the_worker_and_the_pool_carries_on():
@@ -26,13 +43,126 @@ def test_deadline_kills_the_worker_and_the_pool_carries_on():
     asyncio.run(go())
 
 
+def test_the_deadline_starts_when_the_job_reaches_a_warm_worker():
+    async def go():
+        # each worker's start-up (a new interpreter, then a 3 s warm-up) is longer than the deadline
+        pool = ProcessPool(1, deadline=2.0, warmup=slow_warmup)
+        try:
+            assert await pool.run(sleep_then, "first", 0) == "first"
+            with pytest.raises(ExtractError, match="gave up after 2s; worker stopped"):
+                await pool.run(sleep_then, "never", 600)
+            # the replacement was warmed before it got this job, too
+            assert await pool.run(sleep_then, "after", 0) == "after"
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
+def test_starting_workers_never_blocks_the_event_loop(tmp_path):
+    flag = tmp_path / "warm"
+
+    async def go():
+        # the warm-up ends only when this coroutine creates the file: if making the pool or handing it
+        # a job waited for the warm-up on the event loop, the file would never come (until the limit)
+        pool = ProcessPool(1, deadline=10, warmup=partial(wait_for_file, str(flag), 120))
+        try:
+            job = asyncio.create_task(pool.run(sleep_then, "ok", 0))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not job.done()  # waiting for its worker to be warm
+            flag.touch()
+            assert await job == "ok"
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
+def test_a_worker_that_cannot_start_fails_its_job_and_the_next_job_tries_again():
+    async def go():
+        pool = ProcessPool(1, deadline=10, warmup=boom)
+        try:
+            for _ in range(2):
+                with pytest.raises(ExtractError, match="worker could not start: ValueError: bad page"):
+                    await pool.run(sleep_then, "never", 0)
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
+def test_a_memory_limit_too_low_to_start_a_worker_says_so():
+    async def go():
+        pool = ProcessPool(1, memory_limit=100 * MB, warmup=partial(allocate, 200))
+        try:
+            with pytest.raises(
+                ExtractError, match=r"^extract: worker could not start: out of memory$"
+            ) as exc:
+                await pool.run(sleep_then, "never", 0)
+            assert (
+                exc.value.hint
+                == "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
+            )
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
 def test_memory_limit_stops_a_runaway_page():
     async def go():
-        pool = ProcessPool(1, deadline=20, memory_limit=400 * 1024 * 1024)
+        pool = ProcessPool(1, deadline=20, memory_limit=400 * MB)
         try:
             with pytest.raises(ExtractError, match="out of memory"):
                 await pool.run(allocate, 1000)
-            assert await pool.run(allocate, 10) == 10 * 1024 * 1024
+            assert await pool.run(allocate, 10) == 10 * MB
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("swallow", [False, True], ids=["raised", "swallowed"])
+def test_a_worker_that_hits_its_memory_limit_is_replaced(swallow, caplog):
+    """trafilatura catches MemoryError and carries on: the cap is hit all the same, and the worker,
+    left near its cap (and holding what it allocated until a garbage collection), is replaced."""
+    caplog.set_level(logging.INFO, logger="monitor.workers")
+
+    async def go():
+        pool = ProcessPool(2, deadline=60, memory_limit=256 * MB)
+        try:
+            first = await asyncio.gather(pool.run(getpid), pool.run(getpid))
+            for outcome in await asyncio.gather(
+                pool.run(fill_memory, 2000, swallow),
+                pool.run(fill_memory, 2000, swallow),
+                return_exceptions=True,
+            ):
+                assert isinstance(outcome, ExtractError) and str(outcome) == "extract: out of memory"
+            after = await asyncio.gather(pool.run(getpid), pool.run(getpid))
+            assert set(after).isdisjoint(first)
+            assert await pool.run(fill_memory, 100, swallow) == 100  # the replacements work
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+    peaks = [
+        int(m) for m in re.findall(r"worker.stopped .*reason=\"out of memory\" peak_mb=(\d+)", caplog.text)
+    ]
+    assert len(peaks) == 2 and all(120 < peak <= 256 for peak in peaks)  # each worker held to its cap
+
+
+def test_a_cancelled_caller_leaves_its_worker_to_finish_before_the_next_job():
+    async def go():
+        pool = ProcessPool(1, deadline=30)
+        try:
+            first = asyncio.create_task(pool.run(sleep_then, "first", 0.5))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            first.cancel()
+            # the next job waits for the worker to answer the first, and gets its own answer
+            assert await pool.run(sleep_then, "second", 0) == "second"
+            assert first.cancelled()
         finally:
             pool.close()
 

@@ -1,0 +1,41 @@
+"""Extraction guards: a page that is a list of links is refused before trafilatura sees it."""
+
+import pytest
+
+from monitor.errors import ExtractError
+from monitor.extract import MAX_LINKS, extract_page, warm_up
+from tests.conftest import ROOT
+
+SEED = sorted((ROOT / "seeds" / "site").rglob("*.html"))[0]
+
+
+def links(n: int) -> str:
+    return "<a href='/x'>رابط</a> " * n
+
+
+def test_a_page_of_links_is_refused_before_trafilatura():
+    page = f"<html><body><article><p>نص {links(200_000)}</p></article></body></html>".encode()
+    with pytest.raises(
+        ExtractError, match=r"^extract: page has 200,000 links \(more than 5,000\): not an article$"
+    ):
+        extract_page(page, "http://x.example/")
+
+
+def test_links_are_counted_in_any_case_and_spacing():
+    page = ("<html><body>" + "<A\nHREF='/x'>y</A><a>z</a>" * (MAX_LINKS // 2 + 1) + "</body></html>").encode()
+    with pytest.raises(ExtractError, match="page has 5,002 links"):
+        extract_page(page, "http://x.example/")
+
+
+def test_an_article_with_many_links_below_the_cap_is_extracted():
+    seed = SEED.read_text()
+    own = seed.lower().count("<a ")
+    page = seed.replace("</body>", f"<footer><p>{links(MAX_LINKS - own)}</p></footer></body>").encode()
+    extracted = extract_page(page, "http://x.example/")
+    alone = extract_page(SEED.read_bytes(), "http://x.example/")
+    assert extracted is not None and alone is not None
+    assert extracted.body.startswith(alone.body[:200])
+
+
+def test_warm_up_extracts_its_page():
+    warm_up()  # raises when trafilatura finds no text in it

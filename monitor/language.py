@@ -93,7 +93,6 @@ _PERSIAN_JOINS = ("می\u200c", "\u200cها", "\u200cاند", "\u200cای", "\u2
 SORANI_LETTERS = "ۆێڵڕ"  # not ە: a Kurdish keyboard may give it for Arabic ه
 URDU_LETTERS = "ٹڈڑںےہ"
 PERSIAN_SIGNS = "پژ\u200c"  # and a ZWNJ; not گ چ: Iraqi and Gulf Arabic write them
-_LETTERS = re.compile(f"[{SORANI_LETTERS}{URDU_LETTERS}]")
 _MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")  # tatweel, harakat, shadda, sukun, dagger alef
 _NOT_LATIN = bytes(b for b in range(128) if not chr(b).isalpha())
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
@@ -105,7 +104,7 @@ def word_counts(text: str) -> dict[str, int]:
     counts = {language: found.count(code) for language, code in _CODE.items()}
     if "\u200c" in text:
         counts["fa"] += sum(map(text.count, _PERSIAN_JOINS))
-    if _LETTERS.search(text):  # one scan; Arabic text has none
+    if any(map(text.__contains__, SORANI_LETTERS + URDU_LETTERS)):  # Arabic text has none
         counts["ckb"] += sum(map(text.count, SORANI_LETTERS))
         counts["ur"] += sum(map(text.count, URDU_LETTERS))
     return counts

@@ -6,6 +6,11 @@ spelling. The original text is kept for display; only what is matched is normali
 Steps: NFKC (presentation forms, lam-alef ligatures), then one translation table (letter variants,
 Persian/Urdu/Kurdish letters, digits, punctuation, deletions of diacritics, tatweel and every
 format character), then lower-case for Latin script.
+
+Common slips fold with them: a hamza on the wrong seat (الإمريكي is الأمريكي), ى for ي, ه for ة,
+ئ for ؤ, tatweel, Persian and Kurdish keyboard letters. Slips whose fold would join different words
+are left to aliases: شئ for شيء (final يء→ء joins بطيء and بطء), هيأة for هيئة, repeated letters
+(جداااا; شدددد is شدد), مسؤولوا (final وا→و joins غزوا and غزو) — see tests/test_arabic.py.
 """
 
 from __future__ import annotations

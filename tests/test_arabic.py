@@ -154,3 +154,92 @@ def test_token_offsets_skip_words_to_the_same_spans_or_decline():
     assert token_offsets(text, tokens(text), range(5)) == dict(enumerate(spans(text, 5)))
     assert token_offsets("مهمة", tokens("مهمة"), [5]) is None  # past the last token
     assert token_offsets("مهمة ـ خبر", tokens("مهمة ـ خبر"), [1]) is None  # a word that is no token
+
+
+# Spelling slips as real Arabic news and Telegram type them. Each fold: the pairs it must join and
+# the near-words it must leave apart (compared as normalised text and as tokens, as rules see them).
+FOLDS = {
+    "hamza on the wrong seat, after ال too (alef forms fold)": (
+        [
+            ("الإمريكي", "الأمريكي"),
+            ("الإمريكي", "الامريكي"),
+            ("الآمريكي", "الأمريكي"),
+            ("الإتفاق", "الاتفاق"),
+            ("الإنسحاب", "الانسحاب"),
+            ("الآن", "الان"),
+            ("لآ", "لا"),
+        ],
+        [("إنهاء", "إنها"), ("سأل", "سئل"), ("بدأ", "بدء"), ("مؤمن", "مأمن")],
+    ),
+    "alef maqsura and yeh": (
+        [("مستشفى", "مستشفي"), ("الذى", "الذي"), ("إلى", "إلي")],
+        [("الأسرى", "الأسرة"), ("عصى", "عصا")],
+    ),
+    "teh marbuta and heh": (
+        [("مهمة", "مهمه"), ("الرقة", "الرقه")],
+        [("مهمة", "مهم"), ("قوة", "قوت")],
+    ),
+    "hamza on waw and yeh": (
+        [("مسئول", "مسؤول"), ("شئون", "شؤون"), ("شيئ", "شيء"), ("سيئ", "سيء")],
+        [("سأل", "سئل"), ("مؤمن", "مأمن")],
+    ),
+    "tatweel": (
+        [("العـــراق", "العراق"), ("بـالعراق", "بالعراق"), ("الأمريكـية", "الأمريكية")],
+        [("لـ التحالف", "للتحالف")],  # a tatweel before a space does not join two words
+    ),
+    "Persian and Kurdish keyboard letters": (
+        [
+            ("العسكریة", "العسكرية"),
+            ("مھمة", "مهمة"),
+            ("کردستان", "كردستان"),
+            ("الحکومە", "الحكومة"),
+            ("علی", "على"),
+        ],
+        [("بیت", "بنت"), ("ھذا", "حذا")],
+    ),
+}
+
+
+@pytest.mark.parametrize("fold", FOLDS)
+def test_spelling_slips_fold_and_near_words_stay_apart(fold):
+    join, apart = FOLDS[fold]
+    for a, b in join:
+        assert normalize(a) == normalize(b), (a, b)
+        assert tokens(a) == tokens(b), (a, b)
+    for a, b in apart:
+        assert normalize(a) != normalize(b), (a, b)
+        assert tokens(a) != tokens(b), (a, b)
+
+
+# Slips left alone, because the fold that would join them also joins different words (or because
+# the issue puts them in an alias): these must stay different.
+NOT_FOLDED = [
+    ("شيء", "شئ", "final يء→ء would also join بطيء/بطء, مليء/ملء, بريء/برء"),
+    ("بطيء", "بطء", "slow / slowness"),
+    ("مليء", "ملء", "full / filling"),
+    ("بريء", "برء", "innocent / recovery"),
+    ("شاطئ", "شاطىء", "ىء is also Egypt's dotless final yeh before hamza: شىء is شيء"),
+    ("هيئة", "هيأة", "the Iraqi spelling: an alias, as تهيأ/تهيئ are different verbs"),
+    ("التواجد", "الوجود", "different words: an alias (issue 11)"),
+    ("جداااا", "جدا", "collapsing a repeated letter is ambiguous: شدددد is شدد, جداااا is جدا"),
+    ("مسؤولوا", "مسؤولو", "final وا→و would join غزوا (they invaded) and غزو (invasion)"),
+    ("الائتلاف", "الإتلاف", "coalition / destruction"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "why"), NOT_FOLDED, ids=[w.split(":")[0][:30] for _, _, w in NOT_FOLDED])
+def test_slips_whose_fold_would_join_different_words_stay_apart(a, b, why):
+    assert normalize(a) != normalize(b)
+
+
+def test_a_rule_written_with_hamza_matches_the_slip_and_the_bare_spelling():
+    from datetime import UTC, datetime
+
+    from monitor.config import RuleConfig
+    from monitor.model import Article
+    from monitor.rules import compile_rules, match
+
+    rules = compile_rules([RuleConfig.model_validate({"id": "r", "any": ["القوات الأمريكية"]})], {})
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    for text in ("انسحاب القوات الإمريكية", "انسحاب القوات الامريكية", "انسحاب القوات الأمریکیة"):
+        assert match(Article("k", "", "", "", "", text, None), rules, now), text

@@ -110,7 +110,9 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
     alerted = {d.match.article.key for d in alerts if d.match.rule_id == "coalition-mission-iraq"}
     assert len(alerted) == 3  # one alert per story; the others are attached to it (a follow-up each)
     # hmc-talks (only 003 matches it) is news for that rule whether 003 started the story or joined it
-    assert [d.match.article.key.rsplit("/", 1)[-1][:3] for d in alerts if d.match.rule_id == "hmc-talks"] == ["003"]
+    assert [d.match.article.key.rsplit("/", 1)[-1][:3] for d in alerts if d.match.rule_id == "hmc-talks"] == [
+        "003"
+    ]
     assert len([d for d in store.deliveries() if d.kind == "update"]) == 4  # 2 outlets × email, slack
     members = store.story_members(next(sid for sid, keys in stories.items() if keys == {"001", "003"}))
     assert {m.source for m in members} == {"عنب بلدي", "كوردستان24"}

@@ -300,7 +300,9 @@ class Daemon:
 
     def _load_new(self) -> Config | ConfigError:
         try:
-            return self._reload()
+            new = self._reload()
+            new.database_url()  # its variable or file may be gone: an error keeps the running config
+            return new
         except ConfigError as exc:
             return exc
 

@@ -295,7 +295,7 @@ class Pipeline:
         """Fetch and extract the page; on any failure fall back to the feed's title and summary."""
         source = item.source or source
         extracted: Extracted | None = None
-        why = "no article URL"
+        why, hint = "no article URL", None
         if item.url.startswith(("http://", "https://")):
             try:
                 page = await self.fetcher.get(item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT)
@@ -305,9 +305,9 @@ class Pipeline:
                     extracted = await self.extract(page.content, page.url)
                     why = "no main text found on the page"
             except RasadError as exc:
-                why = str(exc)
+                why, hint = str(exc), exc.hint
         if extracted is None:
-            event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why)
+            event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why, hint=hint)
             return Article(
                 key=item.key,
                 url=item.url,

@@ -69,7 +69,9 @@ def _workers(value: object) -> object:
 class ExtractionSettings(_Model):
     workers: Annotated[int | Literal["auto"], BeforeValidator(_workers)] = "auto"  # processes
     deadline: Annotated[timedelta, between("1s", "10m")] = timedelta(seconds=30)
-    memory_limit: Annotated[int, size_between("100MB", "64GB")] = 1_000_000_000  # address space
+    # address space per worker: a warm worker takes about 40 MB and a long article about 120 MB;
+    # hostile pages reach 250-420 MB before the deadline (scripts/hostile_figures.py)
+    memory_limit: Annotated[int, size_between("100MB", "64GB")] = 256_000_000
 
 
 class DeliverySettings(_Model):

@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from monitor.dburl import mask
 from monitor.errors import StoreError, StoreLost
 from monitor.logs import event as log_event
 from monitor.model import Article, FeedReport, Match, MentionedDate, TermHit
@@ -330,7 +331,7 @@ class Store:
         try:
             parsed = make_url(url)
         except Exception as exc:  # SQLAlchemy's URL parser raises several kinds
-            raise StoreError(f"invalid database URL: {exc}") from None
+            raise StoreError(f"invalid database URL {mask(url)}: {type(exc).__name__}") from None
         self.dialect = parsed.get_backend_name()
         if self.dialect == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")

@@ -49,8 +49,25 @@ def _answer(memory_limit: int | None, job: bytes) -> Answer:
     return ok, value, spent
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the daemon dies, even by SIGKILL (the socket's EOF would
+    only be read after the job in hand, which may take its whole deadline)."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def serve(fd: int) -> None:
     """A worker's main loop: cap its memory, warm up, answer jobs until EOF."""
+    _die_with_parent()
     conn = Connection(fd)
     try:
         memory_limit, warmup = conn.recv()  # plain data: nothing is imported before the cap is set

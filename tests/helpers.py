@@ -61,3 +61,9 @@ def fill_memory(megabytes: int, swallow: bool) -> int:
         if not swallow:
             raise
     return len(blocks)
+
+
+def mark_then_hang(path: str) -> None:
+    """Says it has started (creates ``path``), then works for an hour."""
+    open(path, "w").close()
+    time.sleep(3600)

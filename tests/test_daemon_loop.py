@@ -89,3 +89,38 @@ def test_polls_that_fall_behind_are_summarised_not_logged_one_by_one(tmp_path, s
     assert "maximum number of running instances" not in caplog.text
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("poll.behind")][:1]
     assert "skipped=" in line and "feeds=1" in line
+
+
+def test_a_reload_whose_database_variable_is_gone_keeps_the_running_config(
+    tmp_path, site, caplog, monkeypatch
+):
+    caplog.set_level(logging.INFO)
+    site.routes["/quiet.xml"] = lambda h: send(h, 200, EMPTY, "application/rss+xml")
+    cfg = write_config(
+        tmp_path / "config",
+        feeds=[("هادئ", site.url("/quiet.xml"))],
+        extra_settings="poll:\n  interval: 1s\n  jitter: 0s\n",
+        rules=RULES,
+    )
+    text = (cfg / "rasad.yaml").read_text(encoding="utf-8")
+    (cfg / "rasad.yaml").write_text(
+        text.replace(f"database: sqlite:///{cfg / 'rasad.db'}", "database_url_env: RASAD_TEST_DB"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RASAD_TEST_DB", f"sqlite:///{cfg / 'rasad.db'}")
+    daemon = Daemon(load_config(cfg))
+    polls = lambda: sum(r.path == "/quiet.xml" for r in site.requests)  # noqa: E731
+
+    async def go() -> int:
+        task = asyncio.create_task(daemon.run())
+        await until(lambda: polls() >= 1)
+        monkeypatch.delenv("RASAD_TEST_DB")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(lambda: "config.kept" in caplog.text)
+        before = polls()
+        await until(lambda: polls() >= before + 1)  # still polling with the running config
+        daemon.stop()
+        return await task
+
+    assert asyncio.run(go()) == 0
+    assert "RASAD_TEST_DB is not set" in caplog.text and "config.reloaded" not in caplog.text

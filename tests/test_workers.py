@@ -191,3 +191,53 @@ def test_work_is_spread_over_workers():
 
     first, second = asyncio.run(go())
     assert first != second  # two processes worked at once
+
+
+DAEMON = """
+import asyncio, sys
+from monitor.workers import ProcessPool
+from tests.helpers import getpid, mark_then_hang
+
+async def main():
+    pool = ProcessPool(1, deadline=3600)
+    print(await pool.run(getpid), flush=True)  # the worker's pid
+    await pool.run(mark_then_hang, sys.argv[1])  # busy for an hour, when the daemon is killed
+
+asyncio.run(main())
+"""
+
+
+def test_a_worker_dies_with_a_daemon_killed_in_the_middle_of_a_job(tmp_path):
+    """SIGKILL gives the daemon no chance to stop its workers; without the parent-death signal the
+    worker would go on with its job (up to the deadline) and stay behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    busy = tmp_path / "busy"
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", DAEMON, str(busy)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert daemon.stdout is not None
+    worker = int(daemon.stdout.readline())
+    deadline = time.monotonic() + 120  # only a guard against a hang
+    while not busy.exists():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    os.kill(daemon.pid, signal.SIGKILL)
+    daemon.wait(timeout=60)
+    daemon.stdout.close()
+    while os.path.exists(f"/proc/{worker}") and _state(worker) != "Z":
+        assert time.monotonic() < deadline, "the worker outlived its daemon"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -28,6 +28,7 @@ from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
 from monitor.store import RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
+from monitor.waitlist import PRIORITY
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -217,6 +218,9 @@ class Pipeline:
     async def _article(
         self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
     ) -> tuple[str, list[str], bool]:
+        # under a backlog, an item whose title and summary alone match a rule is extracted first:
+        # the likely alert does not wait behind a thousand pages that will not match
+        PRIORITY.set(0 if match(_from_feed(feed.name, item), ruleset, now) else 1)
         article = await self.build_article(feed.name, item)
         found = match(article, ruleset, now)
         async with self._story_lock:  # one article at a time decides, so two copies cannot both start a story
@@ -308,16 +312,7 @@ class Pipeline:
                 why, hint = str(exc), exc.hint
         if extracted is None:
             event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why, hint=hint)
-            return Article(
-                key=item.key,
-                url=item.url,
-                source=source,
-                title=item.title,
-                summary=item.summary,
-                body=item.summary,
-                published=item.published,
-                extraction=f"fallback: {why}",
-            )
+            return _from_feed(source, item, f"fallback: {why}")
         return Article(
             key=item.key,
             url=item.url,
@@ -331,3 +326,17 @@ class Pipeline:
     async def cycle(self, feeds: Sequence[FeedConfig], ruleset: RuleSet) -> list[FeedReport]:
         """Poll every enabled feed once, concurrently; the fetcher's caps bound the load."""
         return list(await asyncio.gather(*(self.poll(f, ruleset) for f in feeds if f.enabled)))
+
+
+def _from_feed(source: str, item: FeedItem, extraction: str = "feed") -> Article:
+    """The article as the feed alone tells it: its title, and its summary as the body."""
+    return Article(
+        key=item.key,
+        url=item.url,
+        source=item.source or source,
+        title=item.title,
+        summary=item.summary,
+        body=item.summary,
+        published=item.published,
+        extraction=extraction,
+    )

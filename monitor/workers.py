@@ -42,6 +42,7 @@ from typing import Any
 
 from monitor.errors import ExtractError
 from monitor.logs import event
+from monitor.waitlist import PRIORITY, WaitList
 from monitor.worker_loop import Answer, status_bytes
 
 log = logging.getLogger(__name__)
@@ -230,14 +231,7 @@ class ProcessPool:
         self.startup_timeout = startup_timeout  # a worker that is not warm by then is broken
         self._closed = False
         self._slots = [_Slot(self) for _ in range(self.size)]
-        self._idle: asyncio.Queue[_Slot] | None = None
-
-    def _queue(self) -> asyncio.Queue[_Slot]:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for slot in self._slots:
-                self._idle.put_nowait(slot)
-        return self._idle
+        self._idle = WaitList(list(self._slots))
 
     async def _use(self, slot: _Slot, fn: Callable[..., Any], *args: Any) -> Any:
         job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
@@ -248,12 +242,14 @@ class ProcessPool:
     def _release(self, slot: _Slot, job: asyncio.Future[Any]) -> None:
         if not job.cancelled():
             job.exception()  # retrieved: a cancelled caller would leave it unread
-        self._queue().put_nowait(slot)
+        self._idle.give(slot)
 
-    async def run(self, func: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, func: Callable[..., Any], *args: Any, priority: int | None = None) -> Any:
+        """Run ``func(*args)`` in a worker; when all are busy, lower ``priority`` numbers go first
+        (default: the task's :data:`monitor.waitlist.PRIORITY`)."""
         if self._closed:
             raise ExtractError("worker pool is closed")
-        slot = await self._queue().get()
+        slot = await self._idle.take(PRIORITY.get() if priority is None else priority)
         return await self._use(slot, slot.run, func, args)
 
     def start(self) -> None:
@@ -266,8 +262,7 @@ class ProcessPool:
         """Wait until every worker is up and warm. Jobs need not: each waits for its own worker."""
         if self._closed:
             raise ExtractError("worker pool is closed")
-        idle = self._queue()
-        slots = [await idle.get() for _ in range(self.size)]
+        slots = [await self._idle.take() for _ in range(self.size)]
         await asyncio.gather(*(self._use(slot, slot.ready) for slot in slots))
 
     def close(self) -> None:

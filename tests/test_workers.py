@@ -241,3 +241,29 @@ def _state(pid: int) -> str:
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_when_every_worker_is_busy_the_most_urgent_job_goes_next(tmp_path):
+    """A backlog of pages: the one that looks like an alert (priority 0) is extracted before the
+    pages queued ahead of it (priority 1)."""
+    free = tmp_path / "free"
+
+    async def go():
+        pool = ProcessPool(1, deadline=600)
+        try:
+            blocker = asyncio.create_task(pool.run(wait_for_file, str(free), 300))  # the worker is busy
+            done: list[str] = []
+
+            async def job(name: str, priority: int) -> None:
+                done.append(await pool.run(sleep_then, name, 0, priority=priority))
+
+            jobs = [asyncio.create_task(job(n, p)) for n, p in (("first", 1), ("second", 1), ("urgent", 0))]
+            while pool._idle.waiting < 3:  # all three queued behind the busy worker
+                await asyncio.sleep(0.01)
+            free.touch()
+            await asyncio.gather(blocker, *jobs)
+            return done
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == ["urgent", "first", "second"]

@@ -1,0 +1,51 @@
+"""A free list of interchangeable things (worker slots) that waiting callers get by priority.
+
+``await take(priority)`` returns a free item at once, or waits; ``give(item)`` hands a returned item
+to the waiter with the lowest priority number (then the earliest), else keeps it. Under a backlog
+this is what lets an article that looks like a match be extracted before a thousand that do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from contextvars import ContextVar
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+# The priority of the work the current task asks for (lower goes first): the pipeline sets it per
+# article, the worker pool reads it, so the extractor's signature does not have to carry it.
+PRIORITY: ContextVar[int] = ContextVar("rasad_priority", default=1)
+
+
+class WaitList(Generic[T]):
+    def __init__(self, items: list[T]) -> None:
+        self._free = list(items)
+        self._waiting: list[tuple[int, int, asyncio.Future[T]]] = []
+        self._order = itertools.count()
+
+    async def take(self, priority: int = 0) -> T:
+        if self._free and not self._waiting:
+            return self._free.pop()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.give(future.result())  # handed over just as the caller gave up: pass it on
+            raise
+
+    def give(self, item: T) -> None:
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(item)
+                return
+        self._free.append(item)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for _, _, f in self._waiting if not f.done())

@@ -1,0 +1,77 @@
+"""Under a backlog of pages, the article whose feed title already matches a rule is extracted
+first: a likely alert does not wait behind pages that will not match. Real site, real workers."""
+
+import asyncio
+from datetime import UTC, datetime
+
+from monitor.config import FeedConfig, load_rules_file
+from monitor.extract import extract_page, warm_up
+from monitor.fetch import Fetcher, Limits
+from monitor.netguard import AddressPolicy
+from monitor.pipeline import Pipeline
+from monitor.site import send
+from monitor.store import Store
+from monitor.workers import ProcessPool
+from tests.helpers import wait_for_file
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+RULES = "rules:\n  - id: exit\n    all: [التحالف الدولي, العراق]\n"
+PAGE = (
+    "<html><body><article><h1>{t}</h1><p>{t}. نص طويل بما يكفي ليكون مقالا كاملا عن الخبر وتفاصيله، "
+    "فيه جمل عدة عن الطقس والاقتصاد والرياضة في المدينة اليوم.</p></article></body></html>"
+)
+TITLES = [f"أخبار الطقس والرياضة {n}" for n in range(5)] + ["التحالف الدولي ينهي مهمته في العراق"]
+
+
+def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
+    items = "".join(
+        f"<item><title>{t}</title><link>{site.url(f'/backlog/{n}.html')}</link></item>"
+        for n, t in enumerate(TITLES)
+    )
+    site.routes["/backlog.xml"] = lambda h: send(
+        h,
+        200,
+        f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+        "application/rss+xml",
+    )
+    for n, t in enumerate(TITLES):
+        site.routes[f"/backlog/{n}.html"] = lambda h, t=t: send(
+            h, 200, PAGE.format(t=t).encode(), "text/html"
+        )
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    ruleset = load_rules_file(rules)
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    store.sync_feeds([("f", site.url("/backlog.xml"))])
+    free = tmp_path / "free"
+    order: list[str] = []
+
+    async def go():
+        pool = ProcessPool(1, deadline=600, warmup=warm_up)
+        fetcher = Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"]))
+
+        async def extract(page: bytes, url: str):
+            result = await pool.run(extract_page, page, url)
+            order.append(url.rsplit("/", 1)[-1])
+            return result
+
+        try:
+            blocker = asyncio.create_task(pool.run(wait_for_file, str(free), 300))  # a backlog ahead
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW)
+            poll = asyncio.create_task(
+                pipeline.poll(FeedConfig(name="f", url=site.url("/backlog.xml")), ruleset)
+            )
+            while pool._idle.waiting < len(TITLES):  # every page fetched and waiting for the worker
+                await asyncio.sleep(0.01)
+            free.touch()
+            await blocker
+            return await poll
+        finally:
+            pool.close()
+            await fetcher.aclose()
+
+    report = asyncio.run(go())
+    assert report.new == 6 and report.matched == 1
+    assert order[0] == "5.html"  # the matching article, last in the feed, went first
+    store.close()

@@ -11,6 +11,7 @@ re-exported here; the rules file is read by :mod:`monitor.rulesfile`, the databa
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import typing
@@ -117,6 +118,14 @@ class Config:
             return Path(environ["STATE_DIRECTORY"].split(":")[0])
         base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "rasad"
+
+    def feed(self, name: str) -> FeedConfig | None:
+        """The feed called ``name`` (a daemon with a thousand feeds asks once per poll)."""
+        return self._feeds_by_name.get(name)
+
+    @functools.cached_property
+    def _feeds_by_name(self) -> dict[str, FeedConfig]:
+        return {f.name: f for f in self.feeds}
 
     def database_url(self, environ: typing.Mapping[str, str] = os.environ) -> str:
         """``$RASAD_DATABASE_URL``, else ``database``, ``database_url_env`` or ``database_url_file``,

@@ -199,7 +199,7 @@ class Daemon:
                 existing.reschedule("interval", seconds=interval, jitter=poll.jitter.total_seconds() or None)
 
     async def _poll_job(self, name: str) -> None:
-        feed = next((f for f in self.config.feeds if f.name == name), None)
+        feed = self.config.feed(name)
         if feed is None or self.rt is None or self._stop.is_set():
             return
         task = asyncio.current_task()
@@ -218,7 +218,7 @@ class Daemon:
             later = state.next_poll_at if state is not None else None
             if later is not None and later - datetime.now(UTC) > interval / 2:
                 return
-            report = await self.rt.pipeline.poll(feed, self.config.ruleset)
+            report = await self.rt.pipeline.poll(feed, self.config.ruleset, state)
             if report.matches:
                 self._wake.set()
         except StoreLost as exc:

@@ -21,6 +21,7 @@ import httpx
 from monitor.decoding import BoundedDecoder, TooLarge, UnsupportedEncoding
 from monitor.errors import FetchError
 from monitor.netguard import REFUSED, AddressPolicy, GuardedBackend
+from monitor.waitlist import Gate
 
 MAX_REDIRECTS = 5
 
@@ -88,8 +89,10 @@ class Fetcher:
             transport=transport,
             trust_env=False,  # a proxy from the environment must not silently reroute monitoring traffic
         )
-        self._global = asyncio.Semaphore(limits.max_connections)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        # requests wait their turn by priority (monitor.waitlist.PRIORITY): under a backlog a likely
+        # alert's page is fetched before a thousand ordinary ones
+        self._global = Gate(limits.max_connections)
+        self._hosts: dict[str, Gate] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -100,10 +103,10 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def _host(self, url: str) -> asyncio.Semaphore:
+    def _host(self, url: str) -> Gate:
         host = (urlsplit(url).hostname or "").lower()
         if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self.limits.per_host)
+            self._hosts[host] = Gate(self.limits.per_host)
         return self._hosts[host]
 
     async def get(
@@ -121,7 +124,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        async with self._global, self._host(url):
+        async with self._host(url).enter(), self._global.enter():
             try:
                 async with asyncio.timeout(self.limits.timeout):
                     return await self._get(url, headers, max_size)

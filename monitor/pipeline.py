@@ -26,9 +26,9 @@ from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.rules import RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
-from monitor.store import RouteSpec, Store, StoryLink
+from monitor.store import FeedState, RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
-from monitor.waitlist import PRIORITY
+from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -57,9 +57,18 @@ class Pipeline:
     _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
     _rarity_at: datetime | None = field(default=None, init=False, repr=False)
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    # new articles worked on at once (page fetched, extracted, matched, stored); the others wait,
+    # likely alerts first: a burst of a thousand new items neither holds a thousand pages in memory
+    # nor makes the few that matter wait behind all the others
+    in_flight: int = 8
+    _capacity: WaitList[int] = field(init=False, repr=False)
 
-    async def poll(self, feed: FeedConfig, ruleset: RuleSet) -> FeedReport:
-        """Poll one feed. Never raises: failures are returned in the report and stored on the feed."""
+    def __post_init__(self) -> None:
+        self._capacity = WaitList(list(range(self.in_flight)))
+
+    async def poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None = None) -> FeedReport:
+        """Poll one feed. Never raises: failures are returned in the report and stored on the feed.
+        ``state``: the feed's stored state, when the caller has just read it."""
         start = time.monotonic()
         now = self.clock()
         report: FeedReport
@@ -67,7 +76,8 @@ class Pipeline:
         retry_after = cache_max_age = None
         error_count = 0
         try:
-            state = await asyncio.to_thread(self.store.feed_state, feed.name)
+            if state is None:
+                state = await asyncio.to_thread(self.store.feed_state, feed.name)
             error_count = state.error_count
             trusted = trust_validators(state.last_full_fetch_at, now)  # lying validators are caught
             resp = await self.fetcher.get(
@@ -218,14 +228,21 @@ class Pipeline:
     async def _article(
         self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
     ) -> tuple[str, list[str], bool]:
-        # under a backlog, an item whose title and summary alone match a rule is extracted first:
-        # the likely alert does not wait behind a thousand pages that will not match
-        PRIORITY.set(0 if match(_from_feed(feed.name, item), ruleset, now) else 1)
-        article = await self.build_article(feed.name, item)
-        found = match(article, ruleset, now)
-        async with self._story_lock:  # one article at a time decides, so two copies cannot both start a story
-            story = await self._story(article, bool(found), now) if self.stories is not None else None
-            await self._save(feed, article, found, story, ruleset, now)
+        # under a backlog, an item whose title and summary alone match a rule goes first (here and
+        # in the worker pool): the likely alert does not wait behind pages that will not match
+        priority = URGENT if match(_from_feed(feed.name, item), ruleset, now) else ORDINARY
+        PRIORITY.set(priority)
+        token = await self._capacity.take(priority)
+        try:
+            article = await self.build_article(feed.name, item)
+            found = match(article, ruleset, now)
+            async with (
+                self._story_lock
+            ):  # one article at a time decides: two copies cannot both start a story
+                story = await self._story(article, bool(found), now) if self.stories is not None else None
+                await self._save(feed, article, found, story, ruleset, now)
+        finally:
+            self._capacity.give(token)
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
     def _follow_ups(self, channels: Sequence[tuple[str, str]], now: datetime) -> list[RouteSpec]:

@@ -170,6 +170,7 @@ async def open_runtime(
         tz=s.tz,
         stories=s.stories if s.stories.enabled else None,
         updates={name: ch.story_updates for name, ch in s.channels.items()},
+        in_flight=4 * pool.size,  # enough to keep every worker fed while others fetch or store
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)

@@ -70,6 +70,9 @@ class Site:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: with Nagle's algorithm the body waits for
+            # the client's delayed ACK (40 ms a response on a kept-alive connection)
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 seen = Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()})

@@ -10,14 +10,19 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 # The priority of the work the current task asks for (lower goes first): the pipeline sets it per
-# article, the worker pool reads it, so the extractor's signature does not have to carry it.
+# article, the fetcher and the worker pool read it, so their callers' signatures need not carry it.
+# Feeds are fetched at 1 (the default): a likely alert's page (0) goes before them, the other
+# pages (2) after, since a feed is what tells which pages are likely alerts.
 PRIORITY: ContextVar[int] = ContextVar("rasad_priority", default=1)
+URGENT, FEED, ORDINARY = 0, 1, 2
 
 
 class WaitList(Generic[T]):
@@ -49,3 +54,18 @@ class WaitList(Generic[T]):
     @property
     def waiting(self) -> int:
         return sum(1 for _, _, f in self._waiting if not f.done())
+
+
+class Gate:
+    """A semaphore whose waiters enter by :data:`PRIORITY` (then by arrival)."""
+
+    def __init__(self, size: int) -> None:
+        self._tokens = WaitList(list(range(size)))
+
+    @asynccontextmanager
+    async def enter(self) -> AsyncIterator[None]:
+        token = await self._tokens.take(PRIORITY.get())
+        try:
+            yield
+        finally:
+            self._tokens.give(token)

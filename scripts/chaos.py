@@ -99,6 +99,8 @@ def slack_stand_in() -> tuple[ThreadingHTTPServer, list[tuple[str, str]]]:
     received: list[tuple[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # the body is not held back for a delayed ACK
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             text = json.dumps(body, ensure_ascii=False)

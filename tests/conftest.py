@@ -198,6 +198,7 @@ def slack() -> Iterator[SlackStandIn]:
     stand_in = SlackStandIn()
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # the body is not held back for a delayed ACK
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:

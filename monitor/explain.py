@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.arabic import token_spans
 from monitor.model import Article
 from monitor.rules import (
     Node,
@@ -66,20 +67,25 @@ def _explain_node(node: Node, ctx: _Ctx, ruleset: RuleSet) -> dict[str, Any]:
         return {"kind": "term", "label": node.label, "held": held, "found": found}
     if isinstance(node, _Group):
         label = f"at least {node.need} of" if node.kind == "at_least" else node.kind
-        children = [_explain_node(c, ctx, ruleset) for c in node.children]
+        scope = _scope_label(node)
+        narrowed = node.narrowed(ctx) if scope else None
+        # a scoped group's parts are shown where it held (that sentence, the lead), else everywhere
+        children = [_explain_node(c, narrowed or ctx, ruleset) for c in node.children]
         need = {"all": len(children), "at_least": node.need}.get(node.kind, 1)
-        return {
+        out: dict[str, Any] = {
             "kind": node.kind,
-            "label": label,
+            "label": f"{label} ({scope})" if scope else label,
             "held": held,
             "children": children,
             "satisfied": sum(1 for c in children if c["held"]),
             "need": need,
         }
+        if scope:
+            out["scope"] = _scope_outcome(node, ctx, narrowed, scope)
+        return out
     if isinstance(node, _Near):
-        label = f"near (within {node.within}{', same sentence' if node.same_sentence else ''}): " + ", ".join(
-            leaf.label for leaf in node.items
-        )
+        scope = f", same {node.scope}" if node.scope else ""
+        label = f"near (within {node.within}{scope}): " + ", ".join(leaf.label for leaf in node.items)
         return {
             "kind": "near",
             "label": label,
@@ -108,6 +114,8 @@ def _nearest_miss(tree: dict[str, Any]) -> str | None:
         kind = node["kind"]
         if kind in ("all", "at_least"):
             ratio = node["satisfied"] / node["need"]
+            if node.get("scope") and node["satisfied"] >= node["need"]:  # only the scope failed
+                failing.append((1.0, f"{path}{node['label']}: {node['scope']}"))
             for child in node["children"]:
                 walk(child, f"{path}{node['label']} › ", ratio)
         elif kind == "any":
@@ -130,3 +138,37 @@ def _nearest_miss(tree: dict[str, Any]) -> str | None:
     if not failing:
         return None
     return max(failing, key=lambda f: f[0])[1]
+
+
+def _scope_label(node: _Group) -> str:
+    parts = []
+    if node.where == "title":
+        parts.append("in the title")
+    elif node.where == "lead":
+        parts.append(f"in the lead: title, summary, first {node.lead} words")
+    if node.scope:
+        parts.append(f"within one {node.scope}")
+    return ", ".join(parts)
+
+
+def _scope_outcome(node: _Group, ctx: _Ctx, narrowed: _Ctx | None, scope: str) -> str:
+    """Where a scoped group held (the sentence, as the article wrote it), or why it did not."""
+    if narrowed is None:
+        everywhere = _Group(node.kind, node.children, node.need)
+        if everywhere.holds(ctx):
+            return f"its parts occur in the article, but not {scope}"
+        return "its parts do not occur"
+    if node.scope is None:
+        return f"held {scope}"
+    fields = {f for found in narrowed.hits.values() for f, _, _ in found}
+    if not fields:
+        return f"held {scope}"
+    name = sorted(fields)[0]
+    positions = sorted(p for found in narrowed.hits.values() for f, p, _ in found if f == name)
+    units = ctx.units(name, node.scope)
+    unit = units[positions[0]] if positions and positions[0] < len(units) else -1
+    text = ctx.article.field_text(name)  # type: ignore[arg-type]
+    spans = [(a, b) for (_, a, b), u in zip(token_spans(text), units, strict=False) if u == unit]
+    quote = " ".join(text[spans[0][0] : spans[-1][1]].split()) if spans else ""
+    quote = quote if len(quote) <= 160 else quote[:159] + "…"
+    return f"held in one {node.scope} of the {name}: «{quote}»"

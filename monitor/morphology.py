@@ -52,7 +52,7 @@ def inflections(word: str) -> frozenset[str]:
     if n.startswith("ال") and len(n) - 2 >= MIN_LETTERS:
         n = n[2:]  # the article is a proclitic: the text side reads it off
     if len(n) < MIN_LETTERS or not all("\u0621" <= c <= "\u064a" for c in n):
-        raise MorphologyError(f"'{word}': ~ needs an Arabic word of at least {MIN_LETTERS} letters")
+        raise MorphologyError(f"~ needs an Arabic word of at least {MIN_LETTERS} letters, not '{word}'")
     # a verb's own letters as a noun would reach other words (رحل → رحلة trip, عاد → عادة habit)
     return frozenset(verb_forms(n, doubled) if _is_verb_shape(word, n) else noun_forms(n))
 

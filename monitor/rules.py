@@ -8,13 +8,17 @@ condition (:mod:`monitor.explain` says, for every rule, which parts held and whi
 Terms and text meet in one normalised spelling (:mod:`monitor.arabic`). Rule terms are never
 stemmed; text tokens are also read with their proclitics removed (و/ف, ب/ك/ل, ال). A term written
 with ال also matches the bare word when at least four letters follow ال. ``word*`` matches any
-continuation, ``word+`` the word with a pronoun suffix (مهمة+ → مهمتها, مهمتهم, مهمتنا …). A phrase
-matches as a token sequence, clitics allowed on its first token only.
+continuation, ``word+`` the word with a pronoun suffix (مهمة+ → مهمتها, مهمتهم, مهمتنا …), ``~word``
+the word and its inflections, generated from it (~انسحب → ينسحبون, ستنسحب, انسحابها, المنسحبة …:
+:mod:`monitor.morphology`). A phrase matches as a token sequence, clitics allowed on its first token
+only; any of its words may be ``~word``.
 
 Conditions: a term, ``@alias``, ``{term, weight}``, and groups ``all`` / ``any`` / ``none`` /
-``{at_least: N, of: [...]}`` / ``{near: [...], within: N, same_sentence: bool}`` /
-``{regex: ...}`` (on normalised text, run by RE2: :mod:`monitor.ruleregex`) /
-``{mentions_date: {between|after|before}}``.
+``{at_least: N, of: [...]}`` / ``{near: [...], within: N}`` / ``{regex: ...}`` (on normalised text,
+run by RE2: :mod:`monitor.ruleregex`) / ``{mentions_date: {between|after|before}}``. A group (and
+``near``) may be scoped: ``scope: sentence`` or ``paragraph`` (it must hold within one of them) and
+``in: title`` or ``in: lead`` (the title, the summary and the first ``lead_words`` words of the
+body). Terms are scoped; a regex or date condition inside a scoped group still reads its fields whole.
 
 Finding terms in text is :mod:`monitor.termindex`'s job (a memo from each distinct token to the terms
 it starts, so the cost grows with the article, not with the number of rules). Only the rules whose
@@ -27,7 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +42,7 @@ from monitor.arabic import leading_spans, normalize, token_offsets, token_spans,
 from monitor.dates import mentioned_dates
 from monitor.language import detect_language
 from monitor.model import Article, FieldName, Match, MentionedDate, TermHit
+from monitor.morphology import MorphologyError, inflections
 from monitor.ruleregex import RulePattern, compile_regex
 from monitor.termindex import Hits, TermIndex
 from monitor.termindex import Tok as _Tok
@@ -59,6 +64,10 @@ PRONOUN_SUFFIXES = ("ه", "ها", "هما", "هم", "هن", "ك", "كما", "ك�
 FUTURE_TOLERANCE = timedelta(days=1)  # a publication date further ahead than this is wrong
 REGEX_MAX_TEXT = 200_000
 MAX_NESTING = 20  # groups inside groups; real rules use 3 or 4
+LEAD_WORDS = 50  # words of the body that, with the title and summary, make the lead
+SCOPES = ("sentence", "paragraph")
+PLACES = ("title", "lead")
+SCOPE_KEYS = ("scope", "in", "lead_words")
 # Regexes are the exception (terms do the work): with RE2's memory per pattern (ruleregex.MAX_MEMORY)
 # 200 of them keep at most about 40 MB, and a pathological set costs seconds, not minutes, an article.
 MAX_REGEXES = 200
@@ -111,6 +120,7 @@ class _Ctx:
     cached_dates: list[MentionedDate] | None = None
     _sentences: dict[str, list[int]] = field(default_factory=dict)
     _normalised: dict[str, str] = field(default_factory=dict)
+    _paragraphs: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def dates(self) -> list[MentionedDate]:
@@ -122,6 +132,28 @@ class _Ctx:
         if field_name not in self._sentences:
             self._sentences[field_name] = sentence_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
         return self._sentences[field_name]
+
+    def units(self, field_name: str, scope: str) -> list[int]:
+        """For each token of the field, the number of its sentence or paragraph."""
+        if scope == "sentence":
+            return self.sentences(field_name)
+        if field_name not in self._paragraphs:
+            self._paragraphs[field_name] = paragraph_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+        return self._paragraphs[field_name]
+
+    def narrowed(self, keep: Callable[[str, int], bool], fields: frozenset[str] | None = None) -> _Ctx:
+        """The same article seen only where ``keep(field, position)`` holds (a sentence, the lead)."""
+        hits = {t: kept for t, found in self.hits.items() if (kept := [h for h in found if keep(h[0], h[1])])}
+        return _Ctx(
+            self.article,
+            hits,
+            self.reference,
+            fields if fields is not None else self.fields,
+            self.cached_dates,
+            self._sentences,
+            self._normalised,
+            self._paragraphs,
+        )
 
     def normalised(self, field_name: str) -> str:
         if field_name not in self._normalised:
@@ -154,6 +186,9 @@ class _Group:
     kind: str  # all | any | none | at_least
     children: tuple[Node, ...]
     need: int = 1  # for at_least
+    scope: str | None = None  # sentence | paragraph: the group must hold within one of them
+    where: str | None = None  # title | lead: the group must hold there
+    lead: int = LEAD_WORDS  # the lead: the title, the summary and this many words of the body
     # the children that are plain terms are tested together with set operations
     leaves: tuple[_Leaf, ...] = field(init=False, repr=False, compare=False)
     leaf_terms: frozenset[int] = field(init=False, repr=False, compare=False)
@@ -166,6 +201,35 @@ class _Group:
         object.__setattr__(self, "others", tuple(c for c in self.children if not isinstance(c, _Leaf)))
 
     def holds(self, ctx: _Ctx) -> bool:
+        if self.scope is not None or self.where is not None:
+            return self.narrowed(ctx) is not None
+        return self._holds(ctx)
+
+    def narrowed(self, ctx: _Ctx) -> _Ctx | None:
+        """The part of the article (the title, the lead, one sentence or paragraph) in which this
+        scoped group holds, or None."""
+        base = ctx if self.where is None else _within(ctx, self.where, self.lead)
+        if self.scope is None:
+            return base if self._holds(base) else None
+        scope = self.scope
+        tried: set[tuple[str, int]] = set()
+        for t in self.term_ids():
+            for f, pos, _ in base.hits.get(t, ()):
+                units = base.units(f, scope)
+                unit = (f, units[pos] if pos < len(units) else -1)
+                if unit in tried:
+                    continue
+                tried.add(unit)
+
+                def inside(g: str, p: int, u: tuple[str, int] = unit) -> bool:
+                    return g == u[0] and _unit_at(base, g, p, scope) == u[1]
+
+                sub = base.narrowed(inside)
+                if self._holds(sub):
+                    return sub
+        return None
+
+    def _holds(self, ctx: _Ctx) -> bool:
         hits = ctx.hits
         if self.kind == "any":
             return not self.leaf_terms.isdisjoint(hits) or any(c.holds(ctx) for c in self.others)
@@ -182,6 +246,11 @@ class _Group:
     def used(self, ctx: _Ctx, terms: set[int], dates: list[MentionedDate]) -> None:
         if self.kind == "none":
             return
+        if self.scope is not None or self.where is not None:
+            narrowed = self.narrowed(ctx)
+            if narrowed is None:
+                return
+            ctx = narrowed  # the terms of the sentence (or lead) that made it hold
         terms.update(self.leaf_terms.intersection(ctx.hits))  # a term that holds is used
         for c in self.others:
             if c.holds(ctx):
@@ -201,10 +270,15 @@ class _Group:
 class _Near:
     items: tuple[_Leaf, ...]
     within: int
-    same_sentence: bool
+    scope: str | None  # sentence | paragraph: all in one of them
+
+    @property
+    def same_sentence(self) -> bool:
+        return self.scope == "sentence"
 
     def _window(self, ctx: _Ctx) -> tuple[str, list[int]] | None:
-        """A field and one position per item, all within ``within`` tokens (and one sentence)."""
+        """A field and one position per item, all within ``within`` tokens (and one sentence or
+        paragraph, when scoped)."""
         by_field: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, leaf in enumerate(self.items):
             for t in leaf.terms:
@@ -214,15 +288,14 @@ class _Near:
             if len({i for _, i in points}) < len(self.items):
                 continue
             points.sort()
-            sentences = ctx.sentences(fname) if self.same_sentence else None
+            units = ctx.units(fname, self.scope) if self.scope is not None else None
             last: dict[int, int] = {}
             for pos, i in points:
                 last[i] = pos
                 if len(last) == len(self.items):
                     lo = min(last.values())
-                    if pos - lo <= self.within and (
-                        sentences is None or _same_sentence(sentences, list(last.values()))
-                    ):
+                    together = units is None or _same_sentence(units, list(last.values()))
+                    if pos - lo <= self.within and together:
                         return fname, sorted(last.values())
         return None
 
@@ -245,8 +318,21 @@ class _Near:
 
 
 def _same_sentence(sentences: list[int], positions: list[int]) -> bool:
+    """Whether the tokens at ``positions`` are in one unit (``sentences``: a unit number per token)."""
     ids = {sentences[p] for p in positions if p < len(sentences)}
     return len(ids) == 1
+
+
+def _unit_at(ctx: _Ctx, field_name: str, position: int, scope: str) -> int:
+    units = ctx.units(field_name, scope)
+    return units[position] if position < len(units) else -1
+
+
+def _within(ctx: _Ctx, where: str, lead: int) -> _Ctx:
+    """The article seen only in its title, or only in its lead (title, summary, first words)."""
+    if where == "title":
+        return ctx.narrowed(lambda f, p: f == "title", frozenset({"title"}) & ctx.fields)
+    return ctx.narrowed(lambda f, p: f in ("title", "summary") or (f == "body" and p < lead))
 
 
 @dataclass(frozen=True)
@@ -300,7 +386,7 @@ def _flat(node: Node) -> Flat | None:
     """``node`` as a :class:`Flat`, or None when it has conditions sets cannot express."""
     if isinstance(node, _Leaf):
         return Flat((node.term_set,), frozenset(), node.term_set)
-    if not isinstance(node, _Group):
+    if not isinstance(node, _Group) or node.scope is not None or node.where is not None:
         return None
     only_terms = not node.others
     if node.kind == "none":
@@ -385,6 +471,16 @@ class _Compiler:
             return self.by_key[key]
         toks: list[_Tok] = []
         for piece in text.split():
+            if piece.startswith("~"):  # the word and its inflections (monitor.morphology)
+                if piece.endswith(("*", "+")):
+                    self.fail(loc, f"term '{text}': '{piece}' takes ~ or {piece[-1]}, not both")
+                    return None
+                try:
+                    toks.append(_Tok(inflections(piece[1:]), False))
+                except MorphologyError as exc:
+                    self.fail(loc, f"term '{text}': {exc}")
+                    return None
+                continue
             prefix, suffixed = piece.endswith("*"), piece.endswith("+")
             words = tokens(piece.rstrip("*+"))
             for i, word in enumerate(words):
@@ -466,6 +562,7 @@ class _Compiler:
                     "same_sentence",
                     "regex",
                     "mentions_date",
+                    *SCOPE_KEYS,
                 }
             )
             if unknown:
@@ -482,15 +579,24 @@ class _Compiler:
                 )
             return None
         kind = kinds[0]
-        allowed = {"at_least": {"at_least", "of"}, "near": {"near", "within", "same_sentence"}}.get(
-            kind, {kind}
-        )
+        allowed = {
+            "at_least": {"at_least", "of", *SCOPE_KEYS},
+            "near": {"near", "within", "same_sentence", "scope"},
+            "all": {"all", *SCOPE_KEYS},
+            "any": {"any", *SCOPE_KEYS},
+        }.get(kind, {kind})
         extra = sorted(set(cond) - allowed)
         if extra:
-            self.fail((*loc, extra[0]), f"'{extra[0]}' does not go with '{kind}'")
+            why = " (it would change nothing)" if kind == "none" and extra[0] in SCOPE_KEYS else ""
+            self.fail((*loc, extra[0]), f"'{extra[0]}' does not go with '{kind}'{why}")
             return None
+        scoping = self.scoping(cond, loc)
+        if scoping is None:
+            return None
+        scope, where, lead = scoping
         if kind in ("all", "any", "none"):
-            return self.group(kind, cond[kind], (*loc, kind), depth + 1)
+            g = self.group(kind, cond[kind], (*loc, kind), depth + 1)
+            return None if g is None else _Group(kind, g.children, 1, scope, where, lead)
         if kind == "at_least":
             need = cond["at_least"]
             if not isinstance(need, int) or isinstance(need, bool) or need < 1:
@@ -504,9 +610,9 @@ class _Compiler:
                     (*loc, "at_least"), f"at_least {need} of only {len(g.children)} conditions can never hold"
                 )
                 return None
-            return _Group("at_least", g.children, need)
+            return _Group("at_least", g.children, need, scope, where, lead)
         if kind == "near":
-            return self.near(cond, loc)
+            return self.near(cond, loc, scope)
         if kind == "regex":
             return self.regex(cond["regex"], (*loc, "regex"))
         bounds = self.date_bounds(cond["mentions_date"], (*loc, "mentions_date"))
@@ -526,7 +632,29 @@ class _Compiler:
             return None
         return _Group(kind, tuple(c for c in children if c is not None))
 
-    def near(self, cond: dict[str, Any], loc: Loc) -> _Near | None:
+    def scoping(self, cond: dict[str, Any], loc: Loc) -> tuple[str | None, str | None, int] | None:
+        """A group's ``scope`` (sentence or paragraph), ``in`` (title or lead) and ``lead_words``."""
+        scope, where, lead = cond.get("scope"), cond.get("in"), cond.get("lead_words", LEAD_WORDS)
+        if cond.get("same_sentence"):
+            if scope not in (None, "sentence"):
+                self.fail((*loc, "same_sentence"), "same_sentence and scope say different things: keep scope")
+                return None
+            scope = "sentence"
+        if scope is not None and scope not in SCOPES:
+            self.fail((*loc, "scope"), f"scope is sentence or paragraph, not {scope!r}")
+            return None
+        if where is not None and where not in PLACES:
+            self.fail((*loc, "in"), f"in is title or lead, not {where!r}")
+            return None
+        if "lead_words" in cond and where != "lead":
+            self.fail((*loc, "lead_words"), "lead_words goes with in: lead")
+            return None
+        if not isinstance(lead, int) or isinstance(lead, bool) or not 5 <= lead <= 1000:
+            self.fail((*loc, "lead_words"), f"lead_words is a whole number from 5 to 1000, not {lead!r}")
+            return None
+        return scope, where, lead
+
+    def near(self, cond: dict[str, Any], loc: Loc, scope: str | None = None) -> _Near | None:
         items, within = cond["near"], cond.get("within", 10)
         if not isinstance(items, list) or len(items) < 2:
             self.fail((*loc, "near"), "'near' needs a list of at least two terms")
@@ -540,9 +668,7 @@ class _Compiler:
                 self.fail((*loc, "near", i), "'near' lists terms or @aliases")
         if any(leaf is None for leaf in leaves):
             return None
-        return _Near(
-            tuple(leaf for leaf in leaves if leaf is not None), within, bool(cond.get("same_sentence"))
-        )
+        return _Near(tuple(leaf for leaf in leaves if leaf is not None), within, scope)
 
     def regex(self, pattern: Any, loc: Loc) -> _Regex | None:
         if not isinstance(pattern, str) or not pattern:
@@ -966,14 +1092,21 @@ def _original(p: _Prepared, f: str, pos: int, length: int) -> str:
 
 
 _SENTENCE_END = re.compile(r"[.!?؟\n]")
+_PARAGRAPH_END = re.compile(r"\n")
 
 
-def sentence_ids(text: str) -> list[int]:
+def sentence_ids(text: str, ends: re.Pattern[str] = _SENTENCE_END) -> list[int]:
     """For each token of ``text`` (as :func:`tokens` yields them), the number of its sentence."""
     out, sentence, prev_end = [], 0, 0
     for _, start, end in token_spans(text):
-        if _SENTENCE_END.search(text, prev_end, start):
+        if ends.search(text, prev_end, start):
             sentence += 1
         out.append(sentence)
         prev_end = end
     return out
+
+
+def paragraph_ids(text: str) -> list[int]:
+    """For each token of ``text``, the number of its paragraph (paragraphs end at a line break, as
+    extracted article bodies write them)."""
+    return sentence_ids(text, _PARAGRAPH_END)

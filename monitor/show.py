@@ -158,6 +158,8 @@ def _tree_lines(node: dict[str, Any], depth: int, out: list[str]) -> None:
         text += f": {'، '.join(node['found'][:8])}"
     elif node["kind"] == "mentions_date" and node.get("mentioned"):
         text += f" (mentioned: {'، '.join(node['mentioned'][:6])})"
+    if node.get("scope"):
+        text += f" — {node['scope']}"
     out.append(text)
     for child in node.get("children", ()):
         _tree_lines(child, depth + 1, out)

@@ -399,23 +399,34 @@ def test_explain_says_what_held_failed_and_the_nearest_miss():
 
 def _random_rules(count: int, vocab: list[str], seed: int) -> list[RuleConfig]:
     """Rules of every shape the selection shortcuts must respect: nested groups, at_least, near,
-    phrases of two and three words, prefixes, none, regex, and terms with clitic-bearing forms."""
+    phrases of two and three words, prefixes, none, regex, ~inflections, scoped groups (a sentence,
+    a paragraph, the title, the lead), and terms with clitic-bearing forms."""
     import random
 
     rng = random.Random(seed)
 
     def term() -> str:
         words = " ".join(rng.choice(vocab) for _ in range(rng.choice((1, 1, 1, 2, 3))))
+        if " " not in words and words.isalpha() and rng.random() < 0.1:
+            return "~" + words  # the word and its inflections
         return words[:5] + "*" if " " not in words and rng.random() < 0.1 else words
+
+    def scoped(group: dict[str, object]) -> dict[str, object]:
+        roll = rng.random()
+        if roll < 0.1:
+            group["scope"] = rng.choice(("sentence", "paragraph"))
+        elif roll < 0.2:
+            group["in"] = rng.choice(("title", "lead"))
+        return group
 
     def cond(depth: int) -> object:
         roll = rng.random()
         if depth > 1 or roll < 0.5:
             return term()
         if roll < 0.65:
-            return {"any": [cond(depth + 1) for _ in range(rng.randint(1, 3))]}
+            return scoped({"any": [cond(depth + 1) for _ in range(rng.randint(1, 3))]})
         if roll < 0.75:
-            return {"all": [cond(depth + 1) for _ in range(rng.randint(1, 3))]}
+            return scoped({"all": [cond(depth + 1) for _ in range(rng.randint(1, 3))]})
         if roll < 0.85:
             return {"at_least": 2, "of": [term() for _ in range(3)]}
         if roll < 0.95:

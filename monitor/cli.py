@@ -499,3 +499,10 @@ def deliveries_retry(
         click.echo(f"error: {problem}", err=True)
     click.echo(f"re-queued {n} deliveries")
     sys.exit(EXIT_PARTIAL if problems else EXIT_OK)
+
+
+# the tuning commands live in their own module (it imports the helpers above)
+from monitor.cli_tuning import evaluate_cmd, suggest_cmd  # noqa: E402
+
+rules.add_command(evaluate_cmd)
+rules.add_command(suggest_cmd)

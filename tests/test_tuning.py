@@ -113,3 +113,28 @@ def test_a_broken_labelled_file_says_where(tmp_path, content, message):
     with pytest.raises(LabelledError) as exc:
         load(path)
     assert message in str(exc.value)
+
+
+def test_the_commands_print_the_figures_and_say_what_is_wrong(corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    path, _ = corpus
+    rules = str(tmp_path / "rules.yaml")
+    run = CliRunner().invoke(main, ["rules", "evaluate", str(path), "--rules", rules])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith(f"{path}: 7 examples") and "missed (2):" in run.output
+    half = CliRunner().invoke(
+        main, ["rules", "evaluate", str(path), "--rules", rules, "--split", "0.5", "--half", "test"]
+    )
+    assert "(test half of a 0.5 split)" in half.output
+    as_json = CliRunner().invoke(main, ["rules", "evaluate", str(path), "--rules", rules, "--json"])
+    data = json.loads(as_json.output)
+    assert data["rules"]["exit"]["recall"] == 0.5 and [m["id"] for m in data["misses"]] == ["p3", "p4"]
+    bad = CliRunner().invoke(main, ["rules", "evaluate", str(path), "--rules", rules, "--split", "2"])
+    assert bad.exit_code == 2 and "a share between 0 and 1" in bad.output
+    unknown = CliRunner().invoke(main, ["rules", "suggest", "nope", str(path), "--rules", rules])
+    assert unknown.exit_code == 2 and "no rule 'nope' (rules: exit)" in unknown.output
+    tips = CliRunner().invoke(main, ["rules", "suggest", "exit", str(path), "--rules", rules])
+    assert tips.exit_code == 0 and "الاحتلال" in tips.output

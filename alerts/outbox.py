@@ -305,8 +305,7 @@ class Outbox:
         first = ds[0].match
         try:
             channel = self._channel(ds[0].channel)
-            also, listed = await asyncio.to_thread(self.also_reported_by, first)
-            listed = listed[:ALSO_MAX]  # the alert names this many; a later one gets a follow-up
+            also, listed = await self._named(ds)
             alert = render(
                 [d.match for d in ds], self.rule_name, self.templates, also, self.key(f"m{first.match_id}")
             )
@@ -326,6 +325,21 @@ class Outbox:
             rule=",".join(d.match.rule_id for d in ds),
             key=alert.key,
         )
+
+    async def _named(self, ds: list[Delivery]) -> tuple[list[dict[str, str]], list[int]]:
+        """The story's other outlets an alert names, fixed in the store before its first send: a
+        resend names exactly the same ones, even if more outlets joined meanwhile."""
+        also, ids = await asyncio.to_thread(self.also_reported_by, ds[0].match)
+        fixed = next((d.listed for d in ds if d.listed is not None), None)
+        if fixed is None:
+            also, ids = (
+                also[:ALSO_MAX],
+                ids[:ALSO_MAX],
+            )  # the alert names this many; later ones get a follow-up
+            await asyncio.to_thread(self.store.record_listed, [d.id for d in ds], ids)
+            return also, ids
+        kept = [(o, i) for o, i in zip(also, ids, strict=True) if i in fixed]
+        return [o for o, _ in kept], [i for _, i in kept]
 
     async def _send_updates(self, ds: list[Delivery], stats: Stats) -> None:
         """Later outlets of stories (one article): each rule's follow-up goes in the thread of that

@@ -259,6 +259,7 @@ class Delivery:
     kind: str = "alert"
     created_at: datetime | None = None
     message_key: str | None = None  # the message it went out in, once sent
+    listed: frozenset[int] | None = None  # the other articles its message names (fixed before the send)
 
 
 # where a match goes: a channel name, or (channel, mode, due) or (channel, mode, due, kind)
@@ -786,7 +787,19 @@ class Store:
             row.kind,
             row.created_at,
             row.message_key,
+            frozenset(json.loads(row.listed)) if row.listed is not None else None,
         )
+
+    def record_listed(self, delivery_ids: Sequence[int], listed: Sequence[int]) -> None:
+        """Fix the other articles an alert names before it is sent: a resend after a crash names the
+        same ones (mail clients keep one message per Message-ID), and a later outlet not among them
+        gets a follow-up of its own."""
+        named = json.dumps(sorted(set(listed)))
+        with self._write("record an alert's other outlets") as s:
+            for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(list(delivery_ids)))):
+                if row.listed is None:
+                    row.listed = named
+                    s.add(row)
 
     def mark_sent(
         self,
@@ -803,9 +816,9 @@ class Store:
         with self._write("record delivery") as s:
             for row in s.exec(select(DeliveryRow).where(col(DeliveryRow.id).in_(ids))):
                 row.status, row.sent_at, row.last_error, row.message_key = "sent", now, None, message_key
-                row.message_ref, row.listed = message_ref, named
+                row.message_ref = message_ref
                 if listed is not None:
-                    row.listed_at = now
+                    row.listed, row.listed_at = named, now
                 s.add(row)
 
     def story_origin(self, story_id: int, rule_id: str, channel: str) -> Origin | None:

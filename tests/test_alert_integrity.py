@@ -344,3 +344,42 @@ def test_a_429_pauses_the_whole_channel_until_retry_after(tmp_path, smtp, slack)
     assert len(slack.posts) == 5 and slack.requests == 6
     assert not store.deliveries()
     store.close()
+
+
+def test_a_resend_after_a_crash_names_the_same_outlets_and_a_later_one_gets_its_follow_up(world):
+    """Killed between sending the story's alert and recording it: the resend (same Message-ID, which
+    mail clients show once) must say what the first copy said; an outlet that joined in between is
+    not in it, so it gets a follow-up of its own."""
+    w = world()
+    w.site.routes["/first.xml"] = lambda h: send(
+        h, 200, rss(item("urn:a:1", "التحالف الدولي ينهي مهمته في العراق", STORY)), "application/rss+xml"
+    )
+    w.site.routes["/second.xml"] = lambda h: send(
+        h, 200, rss(item("urn:b:1", "التحالف الدولي ينهي مهمته في العراق", STORY)), "application/rss+xml"
+    )
+    w.poll("first")
+    real = w.store.mark_sent
+
+    class Killed(Exception):
+        pass
+
+    def crash(*args, **kwargs):
+        raise Killed("killed after the send, before its record")
+
+    w.store.mark_sent = crash
+    with pytest.raises(Killed):
+        w.deliver()
+    w.store.mark_sent = real
+    w.store.release_claims(w.clock.now)  # what the next start does
+    w.clock.now += timedelta(minutes=1)
+    w.poll("second")  # joins while the alert's record is missing
+    w.deliver()
+    w.deliver()
+    emails = w.smtp.messages
+    alerts = [m for m in emails if not m["In-Reply-To"]]
+    assert len(alerts) == 2 and alerts[0]["Message-ID"] == alerts[1]["Message-ID"]  # the resend
+    bodies = [m.get_body(("plain",)).get_content() for m in alerts]
+    assert bodies[0] == bodies[1]  # the same message, whatever joined meanwhile
+    (follow_up,) = [m for m in emails if m["In-Reply-To"]]
+    assert "second" in follow_up.get_body(("plain",)).get_content()
+    assert not w.store.deliveries()

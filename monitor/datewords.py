@@ -99,3 +99,14 @@ PAST = {"الماضي", "المنصرم", "الفائت", "الماضيه", "ا�
 NEXT = {"المقبل", "القادم", "المقبله", "القادمه"}
 CURRENT = {"الحالي", "الجاري", "الحاليه", "الجاريه"}
 FOLLOWING = {"التالي", "التاليه", "الذي يليه", "اللاحق"}
+
+# Ordinal day words ("في الأول من أيلول", "الحادي والثلاثين من"): days are masculine (اليوم).
+_UNITS = ["الحادي", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"]
+ORDINALS: dict[str, int] = {"الاول": 1, "العاشر": 10}
+ORDINALS |= {"العشرين": 20, "العشرون": 20, "الثلاثين": 30, "الثلاثون": 30}
+ORDINALS |= {unit: n for n, unit in enumerate(_UNITS[1:], start=2)}
+ORDINALS |= {f"{unit} عشر": n for n, unit in enumerate(_UNITS, start=11)}
+for _tens, _base in (("العشرين", 20), ("العشرون", 20)):
+    ORDINALS |= {f"{unit} و{_tens}": _base + n for n, unit in enumerate(_UNITS, start=1)}
+    ORDINALS[f"الواحد و{_tens}"] = _base + 1
+ORDINALS |= {"الحادي والثلاثين": 31, "الحادي والثلاثون": 31, "الواحد والثلاثين": 31, "الواحد والثلاثون": 31}

@@ -1,0 +1,185 @@
+"""Publication dates of article pages: pages written here, each reproducing a layout a real Arabic
+outlet uses (the real pages stay outside the repository; scripts/evaluate_pages.py reads them)."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from monitor.extract import extract_page
+from monitor.pagedate import dateline, parse_stamp, url_date
+from monitor.published import form, shown, stored
+
+PARAGRAPHS = "".join(
+    f"<p>{s}</p>"
+    for s in (
+        "أعلنت الحكومة اليوم عن خطة جديدة لإصلاح قطاع الكهرباء تشمل بناء محطات توليد في ثلاث محافظات.",
+        "وقال المتحدث باسم الوزارة إن الخطة ستنفذ على مراحل خلال السنوات المقبلة بتمويل محلي ودولي.",
+        "وأضاف أن المرحلة الأولى تبدأ بإعادة تأهيل الشبكة في العاصمة وتحسين ساعات التجهيز للمواطنين.",
+        "ورحب نواب في البرلمان بالخطة لكنهم طالبوا بجدول زمني واضح ورقابة على الإنفاق والعقود.",
+    )
+)
+
+
+def page(
+    head: str = "", top: str = "", dateline_html: str = "", title: str = "الحكومة تعلن خطة للكهرباء"
+) -> bytes:
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title>{head}</head><body>"
+        f"<header><div class='clock'>{top}</div><nav><a href='/'>الرئيسية</a></nav></header>"
+        f"<main><article><h1>{title}</h1><div class='meta'>{dateline_html}</div>"
+        f"<div class='body'>{PARAGRAPHS}</div></article></main>"
+        "<footer><p>جميع الحقوق محفوظة</p></footer></body></html>"
+    ).encode()
+
+
+def published(html: bytes, url: str = "https://news.example/a/1") -> datetime | None:
+    extracted = extract_page(html, url)
+    assert extracted is not None
+    return extracted.published
+
+
+def test_the_page_s_own_offset_keeps_its_day():
+    # elbaladtv.net: JSON-LD at +02:00, article:published_time the same instant in UTC, the day before
+    html = page(
+        head='<meta property="article:published_time" content="2020-12-24T23:59:50+00:00">'
+        '<script type="application/ld+json">{"@type":"NewsArticle",'
+        '"datePublished":"2020-12-25T01:59:50+02:00","dateModified":"2020-12-25T03:00:00+02:00"}</script>',
+        dateline_html="2020/12/25 - 1:59 صباحًا",
+    )
+    when = published(html)
+    assert stored(when) == "2020-12-25T01:59:50+02:00"
+    assert when == datetime(2020, 12, 24, 23, 59, 50, tzinfo=UTC)  # the same instant
+    assert when.date() == date(2020, 12, 25) and shown(when) == "2020-12-25 01:59 UTC+02:00"
+
+
+def test_an_offset_without_a_colon_and_a_bogus_earlier_modification():
+    # albayan.ae: "+0400"; article:modified_time months earlier is not the publication
+    html = page(
+        head='<meta property="article:modified_time" content="2020-03-15T20:18+0400">'
+        '<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2020-06-03T03:01+0400",'
+        '"dateModified":"2020-06-03T01:30+0400"}</script>',
+        top="11 شوال 1441هـ - 03 يونيو 2020م",
+    )
+    assert stored(published(html)) == "2020-06-03T03:01:00+04:00"
+
+
+def test_arabic_text_in_article_published_time():
+    # akhbarelyom.com: the meta's content is an Arabic date line, 12:09 م is past noon
+    html = page(
+        head='<meta property="article:published_time" content="الأربعاء، 07 أكتوبر 2020 - 12:09 م">',
+        top="القاهرة: الأربعاء، 07 أكتوبر 2020 12:19 م",
+    )
+    when = published(html)
+    assert stored(when) == "2020-10-07T12:09:00" and form(when) == "local"
+
+
+def test_a_visible_publication_line_with_two_month_names_and_evening():
+    # almadenahnews.com: no date in the metadata; a clock above the headline is not the date
+    html = page(
+        top="الأحد 3 أيار / مايو 2020",
+        dateline_html="تم نشره الجمعة 24 نيسان / أبريل 2020 09:22 مساءً",
+    )
+    assert stored(published(html)) == "2020-04-24T21:22:00"
+
+
+def test_a_publication_line_in_gmt_next_to_an_update_line():
+    # arabic.rt.com: dotted numeric dates; the header clock is the crawl time
+    html = page(
+        top="20:39 GMT, 16.06.2020",
+        dateline_html="<span>تاريخ النشر: 07.04.2020 | 17:38 GMT</span><br><span>آخر تحديث: 07.04.2020 | 18:05 GMT</span>",
+    )
+    assert stored(published(html)) == "2020-04-07T17:38:00+00:00"
+
+
+def test_an_update_stamp_is_not_the_publication_and_the_url_gives_the_day():
+    # arabic.cnn.com: the only visible date is a last-update stamp weeks later
+    html = page(dateline_html="الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)")
+    when = published(html, "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html")
+    assert stored(when) == "2013-08-03" and form(when) == "date" and shown(when) == "2013-08-03"
+
+
+def test_a_time_without_offset_stays_on_its_day_and_modified_is_not_read():
+    # alyaum.com: "2020-12-01 02:00:00" without offset; dateModified the evening before
+    html = page(
+        head='<meta itemprop="datePublished" content="2020-12-01 02:00:00">'
+        '<meta itemprop="dateModified" content="2020-11-30 20:36:03">',
+        dateline_html="<time>٠٢:٠٠</time> الثلاثاء ١ / ١٢ / ٢٠٢٠",
+    )
+    when = published(html)
+    assert stored(when) == "2020-12-01T02:00:00" and shown(when) == "2020-12-01 02:00"
+
+
+def test_a_full_timestamp_beats_a_date_alone():
+    # beirutobserver.com: itemprop datePublished "2020-11-09", article:published_time with the time
+    html = page(
+        head='<meta property="article:published_time" content="2020-11-09T18:34:47+00:00">'
+        '<meta itemprop="datePublished" content="2020-11-09">',
+    )
+    assert stored(published(html)) == "2020-11-09T18:34:47+00:00"
+
+
+def test_arabic_indic_numeric_line_labelled_as_publication():
+    html = page(dateline_html="تاريخ النشر: الثلاثاء ١ / ١٢ / ٢٠٢٠ - ٠٩:٣٠ ص")
+    assert stored(published(html)) == "2020-12-01T09:30:00"
+
+
+def test_a_date_line_under_the_headline_without_a_label():
+    html = page(top="الإثنين، 24 أغسطس 2020 09:56 ص", dateline_html="الإثنين، 24 أغسطس 2020 09:23 ص")
+    assert stored(published(html)) == "2020-08-24T09:23:00"
+
+
+def test_a_page_that_gives_no_date_has_none():
+    assert published(page(top="الإثنين، 24 أغسطس 2020 09:56 ص")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2020-12-25T01:59:50+02:00", "2020-12-25T01:59:50+02:00"),
+        ("2020-06-03T03:01+0400", "2020-06-03T03:01:00+04:00"),
+        ("2020-08-24T09:23:13Z", "2020-08-24T09:23:13+00:00"),
+        ("2020-08-24T09:23:13.250Z", "2020-08-24T09:23:13+00:00"),
+        ("2020-12-01 02:00:00", "2020-12-01T02:00:00"),
+        ("2020-11-09", "2020-11-09"),
+        ("Tue, 07 Apr 2020 17:38:00 +0000", "2020-04-07T17:38:00+00:00"),
+        ("1584466061", "2020-03-17T17:27:41+00:00"),
+        ("الأربعاء، 07 أكتوبر 2020 - 12:09 م", "2020-10-07T12:09:00"),
+        ("07 أكتوبر 2020 - 12:09 ص", "2020-10-07T00:09:00"),
+        ("24 نيسان / أبريل 2020 09:22 مساءً", "2020-04-24T21:22:00"),
+        ("28 آب/اغسطس 2013 14:00 (GMT+0400)", "2013-08-28T14:00:00+04:00"),
+        ("GMT 17:27 17.03.2020", "2020-03-17T17:27:00+00:00"),
+        ("November 9, 2020", "2020-11-09"),
+        ("not a date", None),
+        ("2020-13-45", None),
+    ],
+)
+def test_stamps(text, expected):
+    assert stored(parse_stamp(text)) == expected
+
+
+def test_a_dateline_needs_its_year():
+    assert dateline("الخميس 25 كانون الثاني") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.youm7.com/story/2020/8/24/وزير/4943459", "2020-08-24"),
+        ("http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html", "2013-08-03"),
+        ("https://www.albayan.ae/across-the-uae/news-and-reports/2020-06-03-1.3874341", "2020-06-03"),
+        ("https://arabic.euronews.com/2020/05/23/nasa", "2020-05-23"),
+        ("https://www.beirutobserver.com/2020/11/2338761/", None),  # a month is not a day
+        ("https://news.example/2020/13/45/", None),
+    ],
+)
+def test_url_dates(url, expected):
+    assert stored(url_date(url)) == expected
+
+
+def test_shown_forms():
+    cairo = timezone(timedelta(hours=2))
+    assert shown(datetime(2020, 12, 25, 1, 59, tzinfo=cairo)) == "2020-12-25 01:59 UTC+02:00"
+    assert shown(datetime(2020, 12, 25, 1, 59, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))) == (
+        "2020-12-25 01:59 UTC-03:30"
+    )
+    assert shown(datetime(2020, 12, 24, 23, 59, tzinfo=UTC)) == "2020-12-24 23:59 UTC"

@@ -16,9 +16,11 @@ import re
 
 import trafilatura
 
+from monitor.bodytext import page_lead, without_repeated_title, without_trailing_chrome
 from monitor.errors import ExtractError
 from monitor.model import Extracted
 from monitor.pagedate import page_published
+from monitor.titles import clean_title, host_names, page_headline
 
 MAX_LINKS = 5_000
 # htmldate's own search (through trafilatura): markup and metadata, no guess from free text; the
@@ -57,9 +59,16 @@ def extract_page(page: bytes, url: str) -> Extracted | None:
     body = (getattr(doc, "text", None) or "").strip()
     if not body:
         return None
+    title = (getattr(doc, "title", None) or "").strip()
     tree = trafilatura.load_html(page)
+    if tree is None:
+        return Extracted(title=title, body=body, published=None)
+    headline = page_headline(tree, title)
+    title = clean_title(title, [getattr(doc, "sitename", None) or "", *host_names(url)], headline)
+    body = without_trailing_chrome(without_repeated_title(without_repeated_title(body, title), headline))
+    lead = page_lead(tree, getattr(doc, "description", None) or "", body)
     return Extracted(
-        title=(getattr(doc, "title", None) or "").strip(),
-        body=body,
-        published=page_published(tree, url, getattr(doc, "date", None)) if tree is not None else None,
+        title=title,
+        body=f"{lead}\n{body}" if lead else body,
+        published=page_published(tree, url, getattr(doc, "date", None)),
     )

@@ -5,7 +5,7 @@ Pages and feeds write the outlet into the title: «… - اليوم السابع
 separated by `` - ``, `` | ``, `` – ``, `` — `` or `` :: `` that names the outlet (the site name, the
 feed's title, the host) or, when the page's headline is known, the part that is not the headline.
 A title that is one part, or whose parts name no outlet, is kept as it is: a colon, ``..`` or a dash
-inside a headline («الصحة السورية: …», «غزة - رفح») is the headline's own.
+inside a headline («وزارة النقل: …», «غزة - رفح») is the headline's own.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def clean_title(title: str, names: Iterable[str] = (), headline: str = "") -> st
             for end in range(len(parts), start, -1):
                 if (start, end) != (0, len(parts)) and _key(" ".join(parts[start:end])) == wanted:
                     return _joined(title, parts[start], parts[end - 1])
-    keys = {k for k in (_key(n) for n in names) if k}
+    keys = {k for n in names for part in _SEPARATOR.split(n) if len(k := _key(part)) >= 3}
     keys |= {k.replace(" ", "") for k in keys}
     if not keys:
         return title
@@ -55,7 +55,8 @@ def _names_outlet(part: str, keys: set[str]) -> bool:
     if not key or len(key.split()) > MAX_NAME_WORDS:
         return False
     squeezed = key.replace(" ", "")
-    if any(k in (key, squeezed) or k in key or (len(key) >= 4 and key in k) for k in keys):
+    padded = f" {key} "
+    if any(k in (key, squeezed) or f" {k} " in padded or (len(key) >= 4 and key in k) for k in keys):
         return True
     # "Sputnik Arabic" and "Sputnik_Ar": a Latin name's first word (Arabic first words are too common)
     first = key.split()[0]

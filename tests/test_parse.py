@@ -1,7 +1,7 @@
 """Feed parsing: bytes only, charsets from headers, no entity expansion, HTML pages are errors, stable keys."""
 
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -180,6 +180,66 @@ def test_canonical_url(url, expected):
 )
 def test_tracking_parameters_of_arabic_outlets_are_dropped(url, expected):
     assert canonical_url(url) == expected
+
+
+NO_LINK = """<rss version="2.0"><channel><title>نشرة المحافظة</title>
+<item><title>انقطاع المياه غدا</title><description>تعلن المصلحة انقطاع المياه عن الأحياء الشرقية يوم الخميس.</description></item>
+<item><description>بيان بلا عنوان: تأجيل الامتحانات أسبوعا.</description></item>
+<item></item>
+<item><title>خبر له رابط</title><link>https://x.example/1</link></item>
+</channel></rss>"""
+
+
+def test_an_item_without_link_or_guid_is_keyed_by_its_title_and_content():
+    skipped: list[str] = []
+    items = parse_feed(NO_LINK.encode(), url="https://x.example/f", skipped=skipped)
+    assert [i.title for i in items] == ["انقطاع المياه غدا", "", "خبر له رابط"]
+    first, second, linked = items
+    assert first.key.startswith("x.example:sha256:") and len(first.key) == len("x.example:sha256:") + 64
+    assert first.url == "" and first.summary.startswith("تعلن المصلحة انقطاع المياه")
+    assert second.key.startswith("x.example:sha256:") and second.key != first.key
+    assert linked.key == "https://x.example/1"
+    assert skipped == [
+        "item 3: no link, GUID, title or content"
+    ]  # an empty item is reported, not dropped silently
+    again = parse_feed(NO_LINK.encode(), url="https://x.example/f")
+    assert [i.key for i in again] == [i.key for i in items]  # the same words are the same item next time
+    elsewhere = parse_feed(NO_LINK.encode(), url="https://y.example/f")
+    assert elsewhere[0].key != first.key  # another site's identical item is another item
+
+
+def test_a_feed_date_keeps_the_offset_the_feed_wrote():
+    (item,) = parse_feed(RSS.format(guid="7").encode(), url="https://news.example/feed")
+    assert item.published == datetime(2024, 1, 27, 12, 20, tzinfo=UTC)  # the same instant
+    assert item.published.utcoffset() == timedelta(hours=3) and item.published.hour == 15
+    atom = ATOM.replace(
+        "<updated>2024-09-24T06:00:00Z</updated><summary>",
+        "<updated>2024-09-24T01:00:00-05:00</updated><summary>",
+    )
+    (entry,) = parse_feed(atom.encode(), url="https://news.example/atom")
+    assert entry.published == datetime(
+        2024, 9, 24, 6, tzinfo=UTC
+    ) and entry.published.utcoffset() == timedelta(hours=-5)
+
+
+def test_the_outlet_s_name_leaves_item_titles():
+    feed = """<rss version="2.0"><channel><title>اليوم السابع</title>
+<item><title>وزير الري يتفقد الترع - اليوم السابع</title><link>https://www.youm7.com/1</link></item>
+<item><title>هدنة جديدة في غزة - الجزيرة نت</title><link>https://news.google.com/2</link><source url="https://www.aljazeera.net">الجزيرة نت</source></item>
+<item><title>غزة - رفح: قصف جديد</title><link>https://www.youm7.com/3</link></item>
+</channel></rss>"""
+    items = parse_feed(feed.encode(), url="https://www.youm7.com/rss")
+    assert [i.title for i in items] == ["وزير الري يتفقد الترع", "هدنة جديدة في غزة", "غزة - رفح: قصف جديد"]
+
+
+def test_each_item_carries_the_oldest_date_of_its_feed():
+    feed = """<rss version="2.0"><channel><title>t</title>
+<item><title>أ</title><link>https://x.example/1</link><pubDate>Sat, 21 Sep 2024 17:13:00 +0300</pubDate></item>
+<item><title>ب</title><link>https://x.example/2</link></item>
+<item><title>ج</title><link>https://x.example/3</link><pubDate>Thu, 19 Sep 2024 08:00:00 +0000</pubDate></item>
+</channel></rss>"""
+    items = parse_feed(feed.encode(), url="https://x.example/f")
+    assert {i.feed_oldest for i in items} == {datetime(2024, 9, 19, 8, tzinfo=UTC)}
 
 
 def test_one_bad_item_is_skipped_and_the_feed_keeps_the_others():

@@ -44,6 +44,8 @@ _CHROME = re.compile(
     r")"
 )
 TRAILING_MAX = 6  # lines of boilerplate looked at from the end
+_LEAD_TAGS = {"p", "div", "h2", "h3", "span", "section", "strong"}
+_CHROME_TAGS = {"header", "footer", "nav", "aside", "form"}
 
 
 def words(text: str) -> list[str]:
@@ -85,11 +87,18 @@ def page_lead(tree: HtmlElement, description: str, body: str) -> str | None:
         return None
     start = " ".join(words(description)[:12])
     best: str | None = None
-    for el in tree.iter("p", "div", "h2", "h3", "span", "section", "strong"):
+    after_headline = tree.find(".//h1") is None
+    for el in tree.iter():
+        if el.tag == "h1":
+            after_headline = True
+        if not after_headline or el.tag not in _LEAD_TAGS:
+            continue  # a lead follows the headline; a site's own description sits in its chrome
         text = " ".join(el.text_content().split())
         if not text or len(text) > LEAD_MAX or (best is not None and len(text) >= len(best)):
             continue
-        if " ".join(words(text)).startswith(start):
+        if not " ".join(words(text)).startswith(start):
+            continue
+        if not any(a.tag in _CHROME_TAGS for a in el.iterancestors()):
             best = text
     return best
 

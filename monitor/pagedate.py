@@ -311,7 +311,8 @@ def _body_started(between: list[tuple[str, str]]) -> bool:
 
 
 def text_lines(root: HtmlElement) -> list[tuple[str, str]]:
-    """The visible text as a reader sees it: one line per block, with the tag that opened it."""
+    """The visible text as a reader sees it: one line per block, with the tag that opened it.
+    (A walk with an explicit stack: a page may nest deeper than Python recurses.)"""
     lines: list[tuple[str, str]] = []
     parts: list[str] = []
     tag = ""
@@ -324,24 +325,26 @@ def text_lines(root: HtmlElement) -> list[tuple[str, str]]:
         parts.clear()
         tag = next_tag
 
-    def walk(el: HtmlElement) -> None:
+    stack: list[tuple[HtmlElement, bool]] = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
         name = el.tag if isinstance(el.tag, str) else ""
-        if name in _SKIP or not name:
-            if el.tail:
+        if closing:
+            if name in _BLOCK:
+                flush("")
+            if el.tail and el is not root:
                 parts.append(el.tail)
-            return
+            continue
+        if name in _SKIP or not name:
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
         if name in _BLOCK:
             flush(name)
         if el.text:
             parts.append(el.text)
-        for child in el:
-            walk(child)
-        if name in _BLOCK:
-            flush("")
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(root)
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
     flush("")
     return lines
 

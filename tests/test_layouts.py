@@ -43,6 +43,17 @@ def test_the_lead_outside_the_article_block_is_recovered_whole():
     assert "الأكثر قراءة" not in x.body and "تابعنا عبر" not in x.body  # no chrome came with it
 
 
+def test_a_site_description_in_the_page_s_chrome_is_not_a_lead():
+    tagline = "موقع إخباري يتناول الشؤون المحلية والعربية والدولية على مدار الساعة"
+    page = (ROOT / "fixtures" / "pages" / "newsletter_and_site_title.html").read_text(encoding="utf-8")
+    page = page.replace("</title>", f'</title><meta name="description" content="{tagline}">')
+    page = page.replace("<footer>", f"<footer><p>{tagline}</p>").replace(
+        "<header>", f"<header><p>{tagline}</p>"
+    )
+    x = extract_page(page.encode(), "https://x.example/")
+    assert x is not None and tagline not in x.body
+
+
 @pytest.mark.parametrize(
     ("title", "names", "headline", "expected"),
     [

@@ -19,8 +19,7 @@ Where it looks, in order (htmldate's order: metadata, then the page's text, then
 3. A visible date line: one labelled as publication ("تاريخ النشر:", "تم نشره", "نُشر في"), else the
    first short line with a date after the headline and before the body begins. A line labelled as an
    update ("آخر تحديث") is never the publication date; a clock above the headline is not read.
-   Dates are read by ``monitor.dates`` (every region's month names, both digit systems, numeric
-   forms) with the time after or before them, ص/م (am/pm) and GMT or an offset.
+   Values and lines are read by ``monitor.stamps``.
 4. The URL: ``/2013/8/3/``, ``/2013/middle_east/8/3/``, ``/2020-06-03-…``.
 """
 
@@ -29,15 +28,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from lxml.html import HtmlElement
 
 from monitor.arabic import normalize
-from monitor.dates import mentioned_dates
-from monitor.published import DATE_ONLY, day_only, form, wall_clock
+from monitor.published import DATE_ONLY, day_only, form
+from monitor.stamps import dateline, parse_stamp
 
 # meta names/properties/itemprops (lower-case) whose content is the publication date
 PUBLISHED_KEYS = frozenset(
@@ -76,20 +74,6 @@ PUBLISHED_KEYS = frozenset(
     }
 )
 _ARTICLE_TYPES = re.compile(r"article|posting|report|webpage", re.IGNORECASE)
-_ISO = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,]\d+)?)?\s*(Z|[+-]\d\d:?\d\d|GMT|UTC)?)?\s*$",
-    re.IGNORECASE,
-)
-_EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
-_TIME = r"(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<se>\d\d))?"
-_MERIDIEM = r"(?P<ap>صباحا|صباح|ص|مساءا|مساء|م|am|pm|a\.m\.|p\.m\.)"
-_GMT = r"gmt|utc|بتوقيت غرينتش|بتوقيت جرينتش"
-_ZONE = rf"\(?\s*(?P<zone>{_GMT})?\s*(?P<off>[+-]\d{{1,2}}(?::?\d\d)?)?\s*\)?"
-_TIME_AFTER = re.compile(rf"^[\s,|\-–—/:]*(?:الساعه\s*)?{_TIME}\s*{_MERIDIEM}?(?![^\W_])\s*{_ZONE}")
-_TIME_BEFORE = re.compile(
-    rf"(?P<zone>{_GMT})?\s*{_TIME}\s*{_MERIDIEM}?(?![^\W_])\s*(?P<zone2>{_GMT})?[\s,|\-–]*$"
-)
-_YEAR = re.compile(r"(?:19|20)\d\d|1[34]\d\d")
 # labels, matched on normalised lines (ا for أ إ آ, no diacritics: "نُشر" is "نشر")
 _PUBLISHED_LABEL = re.compile(r"تاريخ النشر|تم نشره|تم النشر|(?:^|\s)نشر(?:\s|:|$)|بتاريخ|published|posted")
 _UPDATED_LABEL = re.compile(r"تحديث|محدث|تعديل|updated|modified")
@@ -105,7 +89,6 @@ _BLOCK = {
 }  # fmt: skip
 LINE_MAX = 120  # characters of a date line; a body paragraph with a date in it is longer
 _NEAR_HEADLINE = 40  # lines after the headline in which its date line is looked for
-_REFERENCE = date(2000, 1, 1)  # dates read here always carry their year; this is never used
 
 
 def page_published(tree: HtmlElement, url: str, found: str | None) -> datetime | None:
@@ -187,85 +170,6 @@ def _walk(data: object) -> Iterator[dict[str, object]]:
         for key in ("@graph", "mainEntity", "mainEntityOfPage"):
             if key in data:
                 yield from _walk(data[key])
-
-
-def parse_stamp(text: str) -> datetime | None:
-    """A date written in metadata: ISO 8601 (offsets with or without a colon), RFC 822, epoch seconds
-    or milliseconds, or a date line in Arabic or English."""
-    text = text.strip()
-    if not text or len(text) > 200:
-        return None
-    if _EPOCH.match(text):
-        seconds = int(text[:10])
-        return datetime.fromtimestamp(seconds, tz=UTC) if seconds > 0 else None
-    m = _ISO.match(text)
-    if m:
-        return _iso(m)
-    if re.match(r"^[A-Za-z]{3},", text):
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            return when if when.tzinfo is not None else wall_clock(when)
-    return dateline(text)
-
-
-def _iso(m: re.Match[str]) -> datetime | None:
-    y, mo, d, h, mi, se, zone = m.groups()
-    try:
-        if h is None:
-            return day_only(date(int(y), int(mo), int(d)))
-        when = datetime(int(y), int(mo), int(d), int(h), int(mi), int(se or 0))
-    except ValueError:
-        return None
-    if zone is None:
-        return wall_clock(when)
-    return when.replace(tzinfo=_offset(zone))
-
-
-def _offset(zone: str) -> timezone:
-    if zone.upper() in ("Z", "GMT", "UTC"):
-        return UTC
-    sign = -1 if zone[0] == "-" else 1
-    digits = zone[1:].replace(":", "")
-    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
-    if int(hours) > 14 or int(minutes) > 59:
-        return UTC  # not an offset anyone uses
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-
-def dateline(text: str) -> datetime | None:
-    """The first day with its year that ``text`` names, with the time written next to it."""
-    for found in mentioned_dates(text, _REFERENCE):
-        if found.precision != "day" or not _YEAR.search(normalize(found.text)):
-            continue
-        return _with_time(found.first, text[: found.start], text[found.end :])
-    return None
-
-
-def _with_time(day: date, before: str, after: str) -> datetime:
-    m = _TIME_AFTER.match(normalize(after[:60]))
-    if m:
-        zone, offset = m["zone"], m["off"]
-    else:
-        m = _TIME_BEFORE.search(normalize(before[-40:]))
-        if m is None:
-            return day_only(day)
-        zone, offset = m["zone"] or m["zone2"], None
-    hour, minute = int(m["h"]), int(m["mi"])
-    meridiem = (m["ap"] or "").lower()
-    if meridiem in ("م", "مساء", "مساءا", "pm", "p.m.") and hour < 12:
-        hour += 12
-    elif meridiem in ("ص", "صباح", "صباحا", "am", "a.m.") and hour == 12:
-        hour = 0
-    try:
-        when = datetime(day.year, day.month, day.day, hour, minute, int(m["se"] or 0))
-    except ValueError:
-        return day_only(day)
-    if offset:
-        return when.replace(tzinfo=_offset(offset))
-    return when.replace(tzinfo=UTC) if zone else wall_clock(when)
 
 
 def visible_date(tree: HtmlElement) -> datetime | None:

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from monitor.extract import extract_page
-from monitor.pagedate import dateline, parse_stamp, url_date
+from monitor.pagedate import url_date
 from monitor.published import form, shown, stored
+from monitor.stamps import dateline, parse_stamp
 
 PARAGRAPHS = "".join(
     f"<p>{s}</p>"

@@ -43,21 +43,29 @@ def clean_title(title: str, names: Iterable[str] = (), headline: str = "") -> st
     keys |= {k.replace(" ", "") for k in keys}
     if not keys:
         return title
-    if _names_outlet(parts[-1], keys):
+    if _names_outlet(parts[-1], keys, last=True):
         return _joined(title, parts[0], parts[-2])
-    if _names_outlet(parts[0], keys):
+    if _names_outlet(parts[0], keys, last=False):
         return _joined(title, parts[1], parts[-1])
     return title
 
 
-def _names_outlet(part: str, keys: set[str]) -> bool:
+def _names_outlet(part: str, keys: set[str], last: bool) -> bool:
+    """Whether ``part`` names the outlet. A one-word Arabic name must match whole: «القدس» is a
+    city before it is part of «القدس العربي», and «أخبار» a word before it is a feed's title."""
     key = _key(part)
     if not key or len(key.split()) > MAX_NAME_WORDS:
         return False
     squeezed = key.replace(" ", "")
     padded = f" {key} "
-    if any(k in (key, squeezed) or f" {k} " in padded or (len(key) >= 4 and key in k) for k in keys):
-        return True
+    for k in keys:
+        if k in (key, squeezed):
+            return True
+        distinctive = " " in k or k.isascii()
+        if distinctive and f" {k} " in padded:  # «موقع اليوم السابع», «CNNArabic.com»
+            return True
+        if last and (" " in key or key.isascii()) and f" {key} " in f" {k} ":  # «الجزيرة نت» in a longer name
+            return True
     # "Sputnik Arabic" and "Sputnik_Ar": a Latin name's first word (Arabic first words are too common)
     first = key.split()[0]
     return first.isascii() and len(first) >= 4 and any(k.split()[0] == first for k in keys)

@@ -93,3 +93,10 @@ def test_the_store_gives_back_the_form_and_offset(store, when, notation, as_show
     with store.engine.connect() as conn:  # the instant is kept in UTC for queries
         utc = conn.execute(text("SELECT published_at FROM articles")).scalar_one()
     assert str(utc).startswith(when.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
+
+
+def test_listings_say_utc_only_of_utc():
+    from monitor.show import when
+
+    assert when(datetime(2020, 12, 25, 1, 59, tzinfo=CAIRO)) == "2020-12-24 23:59 UTC"
+    assert when(datetime(2020, 12, 24, 23, 59, tzinfo=UTC)) == "2020-12-24 23:59 UTC"

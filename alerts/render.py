@@ -11,6 +11,7 @@ from typing import Any
 
 from alerts.base import Alert
 from alerts.templates import Templates, slack_escape
+from monitor.published import shown
 from monitor.rules import article_dates
 from monitor.snippet import plain, snippet
 from monitor.store import Notice, StoredMatch
@@ -26,12 +27,14 @@ def one_line(text: str) -> str:
 
 
 def _date(when: datetime | None) -> str:
-    """A publication time; a page that gave only a date (midnight UTC to the second) shows the date."""
+    """A publication time as its source gave it, on the source's own day: ``2020-12-25 01:59
+    UTC+02:00``, ``2020-12-01 02:00`` (no offset given), ``2020-06-03`` (a date alone). Midnight UTC
+    to the second is a date alone too: that is how one was stored before its form was kept."""
     if when is None:
         return "date unknown"
-    if (when.hour, when.minute, when.second, when.microsecond) == (0, 0, 0, 0):
+    if not when.utcoffset() and (when.hour, when.minute, when.second, when.microsecond) == (0, 0, 0, 0):
         return when.strftime("%Y-%m-%d")
-    return when.strftime("%Y-%m-%d %H:%M UTC")
+    return shown(when)
 
 
 TITLE_MAX = 300  # characters of a title in an alert: a subject line, a Slack header (3,000 a block)

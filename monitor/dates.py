@@ -10,7 +10,11 @@
   ("عام 2008", "بحلول نهاية 2026"), relative expressions ("الشهر الماضي", "العام المقبل",
   "أيلول/سبتمبر الحالي", "آب من السنة الماضية", "العام التالي", "الخميس الماضي", "اليوم السبت");
 - English datelines in Arabic pages ("24th, September 2024"), Arabic-Indic digits, and Hijri dates
-  ("15 رمضان 1445 هـ", converted with hijridate).
+  ("15 رمضان 1445 هـ", converted with hijridate; "شهر رمضان 1445" is the range of that month);
+- dates written with digits only ("22-9-2024", "2024/09/21", "21.09.2024", "15/9/1445هـ": see
+  ``monitor.numericdates`` for the readings and what is not a date), years written "عام ٢٠٢٥م",
+  ordinal day words ("في الأول من أيلول", "الحادي والثلاثين من كانون الأول"; "الأسبوع الأول من
+  أيلول" and "السبت الأول من أيلول" count weeks and Saturdays, so they name the month only).
 
 A year missing from the text is resolved against ``reference`` (the article's publication date):
 "الماضي" means the last such month before it, "المقبل" the next, "الحالي" its own; otherwise the
@@ -28,102 +32,25 @@ from typing import Literal
 from hijridate import Hijri
 
 from monitor.arabic import _TABLE  # the one normalisation table, applied character by character here
+from monitor.datewords import (
+    AMBIGUOUS,
+    CURRENT,
+    ENGLISH_MONTHS,
+    FOLLOWING,
+    HIJRI_MONTHS,
+    MONTHS,
+    NEXT,
+    ORDINALS,
+    PAST,
+    QUALIFIERS,
+    WEEKDAYS,
+    Qualifier,
+)
 from monitor.model import MentionedDate
+from monitor.numericdates import numeric_dates
 
 Precision = Literal["day", "month", "year"]
 __all__ = ["MentionedDate", "mentioned_dates"]
-Qualifier = Literal["start", "mid", "end"]
-
-
-# ---------------------------------------------------------------- lexicon (normalised spellings)
-
-MONTHS: dict[str, int] = {
-    # Egyptian / Gulf (and shared with the Maghreb)
-    "يناير": 1,
-    "فبراير": 2,
-    "مارس": 3,
-    "ابريل": 4,
-    "مايو": 5,
-    "يونيو": 6,
-    "يونيه": 6,
-    "يوليو": 7,
-    "يوليه": 7,
-    "اغسطس": 8,
-    "سبتمبر": 9,
-    "اكتوبر": 10,
-    "نوفمبر": 11,
-    "ديسمبر": 12,
-    # Levantine / Iraqi
-    "كانون الثاني": 1,
-    "كانون ثاني": 1,
-    "شباط": 2,
-    "اذار": 3,
-    "نيسان": 4,
-    "ايار": 5,
-    "حزيران": 6,
-    "تموز": 7,
-    "اب": 8,
-    "ايلول": 9,
-    "تشرين الاول": 10,
-    "تشرين اول": 10,
-    "تشرين الثاني": 11,
-    "تشرين ثاني": 11,
-    "كانون الاول": 12,
-    "كانون اول": 12,
-    # Maghrebi
-    "جانفي": 1,
-    "فيفري": 2,
-    "افريل": 4,
-    "ماي": 5,
-    "جوان": 6,
-    "جويليه": 7,
-    "اوت": 8,
-}
-# Month names that are also ordinary words (آب "father", مارس "he practised", ماي): only a month
-# with a day, a year, "شهر" or a dual form around it.
-AMBIGUOUS = {"اب", "مارس", "ماي"}
-ENGLISH_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
-    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
-}
-HIJRI_MONTHS: dict[str, int] = {
-    "محرم": 1,
-    "صفر": 2,
-    "ربيع الاول": 3,
-    "ربيع الاخر": 4,
-    "ربيع الثاني": 4,
-    "جمادي الاولي": 5,
-    "جمادي الاول": 5,
-    "جمادي الاخره": 6,
-    "جمادي الثانيه": 6,
-    "جمادي الاخر": 6,
-    "رجب": 7,
-    "شعبان": 8,
-    "رمضان": 9,
-    "شوال": 10,
-    "ذو القعده": 11,
-    "ذي القعده": 11,
-    "ذو الحجه": 12,
-    "ذي الحجه": 12,
-}
-WEEKDAYS = {"الاثنين": 0, "الثلاثاء": 1, "الاربعاء": 2, "الخميس": 3, "الجمعه": 4, "السبت": 5, "الاحد": 6}
-QUALIFIERS: dict[str, Qualifier] = {
-    "بدايه": "start",
-    "مطلع": "start",
-    "اوائل": "start",
-    "اول": "start",
-    "مستهل": "start",
-    "منتصف": "mid",
-    "اواسط": "mid",
-    "وسط": "mid",
-    "نهايه": "end",
-    "اواخر": "end",
-    "اخر": "end",
-    "ختام": "end",
-}
-PAST = {"الماضي", "المنصرم", "الفائت", "الماضيه", "المنصرمه", "الفائته"}
-NEXT = {"المقبل", "القادم", "المقبله", "القادمه"}
-CURRENT = {"الحالي", "الجاري", "الحاليه", "الجاريه"}
-FOLLOWING = {"التالي", "التاليه", "الذي يليه", "اللاحق"}
 
 
 def _alt(words: object) -> str:
@@ -145,7 +72,8 @@ _WEEKDAY = rf"(?P<wd>{_alt(WEEKDAYS)})"
 _AFTER = rf"(?:\s*,?\s*(?:{_YEAR}|(?P<rel>{_REL})|(?P<relyear>{_RELYEAR})))?"
 
 _DAY_DATE = re.compile(
-    rf"{_B}{_CL}(?P<s>)(?:(?:اليوم\s+|يوم\s+)?{_WEEKDAY}\s*,?\s+)?(?P<day>[0-3]?\d){_E}(?:\s+من)?\s+"
+    rf"{_B}{_CL}(?P<s>)(?:(?:اليوم\s+|يوم\s+)?{_WEEKDAY}\s*,?\s+)?"
+    rf"(?:(?P<day>[0-3]?\d){_E}(?:\s+من)?|(?P<ord>{_alt(ORDINALS)})\s+من(?:\s+شهر)?)\s+"
     rf"{_CL}{_MONTHU}{_E}{_AFTER}{_E}"
 )
 _MONTH_DATE = re.compile(
@@ -154,7 +82,7 @@ _MONTH_DATE = re.compile(
 _YEAR_DATE = re.compile(
     rf"{_B}{_CL}(?:(?P<cue>بحلول|منذ|حتي|قبل|بعد|خلال|في)\s+)?(?P<s>)"
     rf"(?:{_QUAL}(?:(?:عام|العام|سنه)\s+)?|(?P<word>عام|العام|لعام|سنه|لسنه)\s+)?"
-    rf"(?P<year>(?:19|20)\d\d){_E}"
+    rf"(?P<year>(?:19|20)\d\d)(?:\s?م)?{_E}"
 )
 _RELATIVE = re.compile(
     rf"{_B}{_CL}(?P<s>){_QUAL}?(?P<unit>الشهر|العام|السنه|عام|سنه)\s+"
@@ -170,8 +98,8 @@ _ENGLISH = re.compile(
     rf"|(?P<mon2>{_alt(ENGLISH_MONTHS)})\.?\s+(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?)\s*,?\s*(?P<year>(?:19|20)\d\d){_E}"
 )
 _HIJRI = re.compile(
-    rf"{_B}(?:(?P<day>[0-3]?\d)\s+(?:من\s+)?)?(?P<mon>{_alt(HIJRI_MONTHS)})\s+(?:عام\s+|سنه\s+)?"
-    rf"(?P<year>1[34]\d\d)\s*(?:ه{_E}|هجري|هجريه|للهجره)"
+    rf"{_B}(?:(?P<day>[0-3]?\d)\s+(?:من\s+)?|(?P<shahr>شهر|لشهر|بشهر)\s+)?(?P<mon>{_alt(HIJRI_MONTHS)})\s+"
+    rf"(?P<word>عام\s+|سنه\s+)?(?P<year>1[34]\d\d)(?:\s*(?P<suffix>ه{_E}|هجري|هجريه|للهجره)|{_E})"
 )
 
 
@@ -252,7 +180,9 @@ def mentioned_dates(text: str, reference: date) -> list[MentionedDate]:
         month = _month(m)
         if month is None:
             continue
-        day = int(m["day"])
+        if m["ord"] and (m["wd"] or _after_definite_noun(t, m.start("s"))):
+            continue  # "السبت الأول من أيلول", "الأسبوع الأول من أيلول": not a day of the month
+        day = int(m["day"]) if m["day"] else ORDINALS[" ".join(m["ord"].split())]
         weekday = WEEKDAYS.get(m["wd"]) if m["wd"] else None
         year = int(m["year"]) if m["year"] else None
         if year is None:
@@ -272,7 +202,14 @@ def mentioned_dates(text: str, reference: date) -> list[MentionedDate]:
         except ValueError:
             continue
         add(m, when, when, "day")
+    for start, end, named in numeric_dates(t):
+        if named is None:  # shaped like a date, names no day: hides the shorter matches inside it
+            found.append((start, end, reference, reference, "invalid", None))  # type: ignore[arg-type]
+        else:
+            found.append((start, end, named, named, "day", None))
     for m in _HIJRI.finditer(t):
+        if not (m["suffix"] or m["day"] or m["shahr"] or m["word"]):
+            continue  # "شعبان 1400 دينار": a name and a number; a Hijri date says so or has a day or "شهر"
         hm = HIJRI_MONTHS[" ".join(m["mon"].split())]
         try:
             hy = int(m["year"])
@@ -339,6 +276,12 @@ def mentioned_dates(text: str, reference: date) -> list[MentionedDate]:
                 when += timedelta(days=step)
         add(m, when, when, "day")
     return _select(found, norm)
+
+
+def _after_definite_noun(t: str, start: int) -> bool:
+    """Whether the word before ``start`` is a definite noun other than اليوم (an ordinal then counts it)."""
+    before = t[max(0, start - 30) : start].split()
+    return bool(before) and before[-1].startswith("ال") and before[-1] != "اليوم"
 
 
 def _month(m: re.Match[str]) -> int | None:

@@ -13,14 +13,19 @@ page has a few hundred; below the cap a page is extracted exactly as before.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import trafilatura
 
+from monitor.bodytext import page_lead, without_repeated_title, without_trailing_chrome
 from monitor.errors import ExtractError
 from monitor.model import Extracted
+from monitor.pagedate import page_published
+from monitor.titles import clean_title, host_names, page_headline
 
 MAX_LINKS = 5_000
+# htmldate's own search (through trafilatura): markup and metadata, no guess from free text; the
+# time and offset are asked for, and monitor.pagedate reads what it misses
+DATE_SEARCH = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _LINK = re.compile(rb"<a[\s>]", re.IGNORECASE)  # an opening <a> tag, in any ASCII-compatible encoding
 _WARM_UP_PAGE = (
     "<html><head><title>تسخين</title></head><body><article><h1>تسخين</h1><p>"
@@ -47,26 +52,23 @@ def extract_page(page: bytes, url: str) -> Extracted | None:
         deduplicate=False,
         with_metadata=True,
         favor_precision=True,
-        date_extraction_params={"extensive_search": False, "original_date": True},
+        date_extraction_params=DATE_SEARCH,
     )
     if doc is None:
         return None
     body = (getattr(doc, "text", None) or "").strip()
     if not body:
         return None
+    title = (getattr(doc, "title", None) or "").strip()
+    tree = trafilatura.load_html(page)
+    if tree is None:
+        return Extracted(title=title, body=body, published=None)
+    headline = page_headline(tree, title)
+    title = clean_title(title, [getattr(doc, "sitename", None) or "", *host_names(url)], headline)
+    body = without_trailing_chrome(without_repeated_title(without_repeated_title(body, title), headline))
+    lead = page_lead(tree, getattr(doc, "description", None) or "", body)
     return Extracted(
-        title=(getattr(doc, "title", None) or "").strip(),
-        body=body,
-        published=_date(getattr(doc, "date", None)),
+        title=title,
+        body=f"{lead}\n{body}" if lead else body,
+        published=page_published(tree, url, getattr(doc, "date", None)),
     )
-
-
-def _date(value: str | None) -> datetime | None:
-    """trafilatura gives ``YYYY-MM-DD``; a page date without a time is taken as midnight UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

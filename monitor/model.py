@@ -1,7 +1,9 @@
 """Frozen value types shared by every pipeline step.
 
 They carry data only: no I/O, no behaviour beyond trivial derived properties. Datetimes are always
-timezone-aware UTC.
+timezone-aware, in UTC except publication times: ``published`` keeps what its source gave (the
+source's own offset, a time without offset, or a date alone; see ``monitor.published``), so the day
+it names is the source's day.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class FeedItem:
     summary: str
     published: datetime | None
     source: str | None = None  # the outlet named by the entry (<source>), for aggregator feeds
+    # the oldest date any item of the same feed gives: a page date far before it is a misreading
+    feed_oldest: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ class Extracted:
 
     title: str
     body: str
-    published: datetime | None
+    published: datetime | None  # as the page gives it: see monitor.published
 
 
 @dataclass(frozen=True, slots=True)

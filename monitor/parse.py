@@ -4,16 +4,25 @@ feedparser is only ever given bytes wrapped in ``io.BytesIO`` (a string may be r
 fetched as a URL), with the HTTP headers so the declared charset (windows-1256 exists) is honoured.
 DOCTYPE and ENTITY declarations are removed first so no entity expansion can happen. An HTML page
 with no entries is an error, not an empty feed.
+
+An item's key is its GUID (qualified by the host when it is not a URL or URN), else its canonical
+URL, else — an item with neither, which feeds do publish — a hash of its title and content, as
+Miniflux does: the item is kept and matched on its summary, never dropped. A publication date keeps
+the offset the feed wrote (the instant is feedparser's); the outlet's name leaves item titles
+(«… - اليوم السابع»); each item carries the oldest date its feed gives.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import html
 import io
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +30,7 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.model import FeedItem
+from monitor.titles import clean_title, host_names
 from monitor.urls import canonical_url
 
 # An internal DTD subset can declare entities; drop the whole DOCTYPE (and any stray ENTITY).
@@ -67,16 +77,18 @@ def parse_feed(
         response_headers["content-type"] = headers["content-type"]
     parsed: Any = feedparser.parse(io.BytesIO(cleaned), response_headers=response_headers)
     host = (urlsplit(url).hostname or "").lower()
+    outlet = [text_of(str(parsed.feed.get("title") or "")), *host_names(url)]
     items = []
     for i, entry in enumerate(parsed.entries):
         try:
-            item = _item(entry, host)
+            items.append(_item(entry, host, outlet))
         except (ValueError, TypeError) as exc:
             if skipped is not None:
                 skipped.append(f"item {i + 1}: {exc}")
-            continue
-        if item is not None:
-            items.append(item)
+    dated = [i.published for i in items if i.published is not None]
+    if dated:
+        oldest = min(dated)
+        items = [replace(i, feed_oldest=oldest) for i in items]
     if not items:
         if is_html:
             raise ParseError(f"{url}: not a feed: the server sent an HTML page", hint="check the feed URL")
@@ -87,12 +99,15 @@ def parse_feed(
     return items
 
 
-def _item(entry: Any, host: str) -> FeedItem | None:
+def _item(entry: Any, host: str, outlet_names: Sequence[str]) -> FeedItem:
     link = str(entry.get("link") or "").strip()
     guid = str(entry.get("id") or "").strip()
     if len(link) > LINK_MAX or len(guid) > LINK_MAX:
         raise ValueError(f"link or guid longer than {LINK_MAX} characters")
-    title = _cut(text_of(str(entry.get("title") or "")[: TITLE_MAX * 20]), TITLE_MAX)
+    source = entry.get("source") or {}
+    outlet = text_of(source.get("title") or "") if isinstance(source, dict) else ""
+    raw_title = _cut(text_of(str(entry.get("title") or "")[: TITLE_MAX * 20]), TITLE_MAX)
+    title = clean_title(raw_title, [outlet, *outlet_names])
     summary = _cut(text_of(str(entry.get("summary") or "")[: SUMMARY_MAX * 20]), SUMMARY_MAX)
     if guid:
         # A GUID that is not a URL or URN may be a bare number, unique only within its site.
@@ -101,25 +116,43 @@ def _item(entry: Any, host: str) -> FeedItem | None:
             key = canonical_url(key)
     elif link:
         key = canonical_url(link)
+    elif raw_title or summary:
+        # nothing but its words to recognise it by next time (Miniflux hashes them too); the host
+        # keeps two sites' identical items apart
+        digest = hashlib.sha256(f"{raw_title}\n{summary}".encode()).hexdigest()
+        key = f"{host}:sha256:{digest}"
     else:
-        return None  # nothing stable to recognise it by next time
-    published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
-    source = entry.get("source") or {}
-    outlet = text_of(source.get("title") or "") if isinstance(source, dict) else ""
+        raise ValueError("no link, GUID, title or content")
     if link.startswith(("http://", "https://")):
         link = canonical_url(link)
     return FeedItem(
-        key=key, url=link or guid, title=title, summary=summary, published=published, source=outlet or None
+        key=key, url=link or guid, title=title, summary=summary, published=_date(entry), source=outlet or None
     )
 
 
-def _date(parsed: Any) -> datetime | None:
+def _date(entry: Any) -> datetime | None:
+    """The instant feedparser read, in the offset the feed wrote it with (its day is the feed's)."""
+    field = "published" if entry.get("published_parsed") else "updated"
+    parsed = entry.get(f"{field}_parsed")
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+        utc = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, TypeError):
         return None
+    written = _as_written(str(entry.get(field) or ""))
+    return written if written is not None and abs(written - utc) < timedelta(seconds=1) else utc
+
+
+def _as_written(text: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(text)  # RSS: "Sun, 07 Sep 2025 11:00:00 +0300"
+    except (TypeError, ValueError, IndexError):
+        try:
+            when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))  # Atom: RFC 3339
+        except ValueError:
+            return None
+    return when if when.tzinfo is not None else None
 
 
 def _cut(text: str, limit: int) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
@@ -24,7 +25,8 @@ from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport, Match
 from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
-from monitor.rules import RuleSet, match
+from monitor.published import plausible, stored
+from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
 from monitor.store import FeedState, RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
@@ -35,6 +37,7 @@ log = logging.getLogger("rasad.pipeline")
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 RARITY_TTL = timedelta(minutes=30)
+PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest item is a misreading
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 Extractor = Callable[[bytes, str], Awaitable[Extracted | None]]
@@ -313,10 +316,14 @@ class Pipeline:
             )
 
     async def build_article(self, source: str, item: FeedItem) -> Article:
-        """Fetch and extract the page; on any failure fall back to the feed's title and summary."""
+        """Fetch and extract the page; on any failure fall back to the feed's title and summary.
+
+        The feed's date wins; the page's fills the gap unless it is in the future or far before the
+        feed's oldest item. A summary that says what the extracted body lacks leads the body."""
         source = item.source or source
         extracted: Extracted | None = None
-        why, hint = "no article URL", None
+        why = "no article URL" if item.url else "no link or GUID: keyed by its title and content"
+        hint: str | None = None
         if item.url.startswith(("http://", "https://")):
             try:
                 page = await self.fetcher.get(item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT)
@@ -330,14 +337,21 @@ class Pipeline:
         if extracted is None:
             event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why, hint=hint)
             return _from_feed(source, item, f"fallback: {why}")
+        page_date = extracted.published
+        believed = page_date is None or plausible(
+            page_date, self.clock(), item.feed_oldest, ahead=FUTURE_TOLERANCE, before=PAGE_SLACK
+        )
+        if item.published is None and page_date is not None and not believed:
+            event(log, "article.date_ignored", feed=source, url=item.url, date=stored(page_date))
+            page_date = None
         return Article(
             key=item.key,
             url=item.url,
             source=source,
             title=item.title or extracted.title,
             summary=item.summary,
-            body=extracted.body,
-            published=item.published or extracted.published,
+            body=with_lead(extracted.body, item.summary),
+            published=item.published or page_date,
         )
 
     async def cycle(self, feeds: Sequence[FeedConfig], ruleset: RuleSet) -> list[FeedReport]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.explain import Explanation
@@ -22,7 +22,7 @@ def highlight(segs: Sequence[Segment], color: bool) -> str:
 def when(dt: datetime | None, now: datetime | None = None) -> str:
     if dt is None:
         return "never"
-    text = dt.strftime("%Y-%m-%d %H:%M UTC")
+    text = dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")  # a page's date keeps its own offset
     if now is not None:
         secs = int((now - dt).total_seconds())
         ago = (

@@ -38,6 +38,7 @@ from monitor.dburl import mask
 from monitor.errors import StoreError, StoreLost
 from monitor.logs import event as log_event
 from monitor.model import Article, FeedReport, Match, MentionedDate, TermHit
+from monitor.published import restored, stored
 
 log = logging.getLogger("rasad.store")
 
@@ -94,6 +95,7 @@ class ArticleRow(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     published_at: datetime | None = _ts()
+    published_as: str | None = None  # as the source wrote it (offset, no time): monitor.published
     fetched_at: datetime = _ts(nullable=False)
     extraction: str
     words: str | None = Field(default=None, sa_column=Column(Text))  # content words, for story grouping
@@ -619,6 +621,7 @@ class Store:
                     summary=article.summary,
                     body=article.body,
                     published_at=article.published,
+                    published_as=stored(article.published),
                     fetched_at=now,
                     extraction=article.extraction,
                 )
@@ -1128,7 +1131,7 @@ def _article(a: ArticleRow) -> Article:
         title=a.title,
         summary=a.summary,
         body=a.body,
-        published=a.published_at,
+        published=restored(a.published_as, a.published_at),
         extraction=a.extraction,
     )
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Query parameters that identify a campaign or a click, never the article.
+# Query parameters that identify a campaign, a click or the link's placement, never the article.
+# Arabic outlets add their own: Al Jazeera's traffic_source, MSN's ocid and cvid, France 24's xtor,
+# BBC Arabic's at_*, Mailchimp's mc_* in newsletters, ref=homepage on Egyptian dailies.
 TRACKING_PARAMS = frozenset(
     {
         "fbclid",
@@ -15,25 +17,34 @@ TRACKING_PARAMS = frozenset(
         "msclkid",
         "yclid",
         "igshid",
-        "mc_cid",
-        "mc_eid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "mkt_tok",
         "_ga",
         "_gl",
         "ref",
         "ref_src",
         "ref_url",
         "cmpid",
+        "cmp",
+        "s_cid",
         "ocid",
+        "cvid",
         "smid",
-        "at_medium",
-        "at_campaign",
         "spm",
         "share",
+        "sr_share",
         "amp",
         "output",
+        "traffic_source",
+        "xtor",
+        "xtref",
+        "ito",
+        "rssfeed",
     }
 )
-TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
+TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "mc_", "ns_", "fb_", "hsa_", "wt.")
 
 
 def canonical_url(url: str) -> str:

@@ -71,9 +71,47 @@ FORMS = [
     ("في ٢٧ كانون الثاني ٢٠٢٤", REF, [("٢٧ كانون الثاني ٢٠٢٤", "2024-01-27", None)]),
     ("حتى أيلول ۲۰۲۶", REF, [("أيلول ۲۰۲۶", "2026-09", None)]),
     ("في 15 رمضان 1445 هـ", REF, [("15 رمضان 1445 هـ", "2024-03-25", None)]),
-    ("شهر رمضان 1446 هجري", REF, [("رمضان 1446 هجري", "2025-03", None)]),
+    (
+        "شهر رمضان 1446 هجري",
+        REF,
+        [("شهر رمضان 1446 هجري", "2025-03", None)],
+    ),  # شهر is in the span, as with Gregorian months
     ("عام 2008", REF, [("عام 2008", "2008", None)]),
     ("منذ عام 2022 وحتى الآن", REF, [("عام 2022", "2022", None)]),
+]
+
+# Dates written with digits only, ordinal day words, years with م, a Hijri month with a year (issue 12).
+FORMS += [
+    ("في 22-9-2024", REF, [("22-9-2024", "2024-09-22", None)]),
+    ("في 20/9/2024", REF, [("20/9/2024", "2024-09-20", None)]),
+    ("في 2024/09/21", REF, [("2024/09/21", "2024-09-21", None)]),
+    ("في 21.09.2024.", REF, [("21.09.2024", "2024-09-21", None)]),  # a full stop ends the sentence
+    ("في ٢٢/٩/٢٠٢٤", REF, [("٢٢/٩/٢٠٢٤", "2024-09-22", None)]),  # Arabic-Indic digits
+    ("في ۲۲-۹-۲۰۲۴", REF, [("۲۲-۹-۲۰۲۴", "2024-09-22", None)]),  # Persian digits
+    ("الثلاثاء ١ / ١٢ / ٢٠٢٠", REF, [("١ / ١٢ / ٢٠٢٠", "2020-12-01", None)]),  # spaced separators
+    ("بتاريخ 22/9/2024م", REF, [("22/9/2024م", "2024-09-22", None)]),
+    ("بتاريخ 22/9/2024 م", REF, [("22/9/2024 م", "2024-09-22", None)]),
+    ("في 15/9/1445هـ", REF, [("15/9/1445هـ", "2024-03-25", None)]),  # Hijri, converted
+    ("في 1445/09/15 هـ", REF, [("1445/09/15 هـ", "2024-03-25", None)]),
+    ("في 3/4/2024", REF, [("3/4/2024", "2024-04-03", None)]),  # day first, as Arabic outlets write
+    ("في 9/22/2024", REF, [("9/22/2024", "2024-09-22", None)]),  # only month first can be right
+    ("في 2024/21/09", REF, [("2024/21/09", "2024-09-21", None)]),
+    ("(22-9-2024)", REF, [("22-9-2024", "2024-09-22", None)]),
+    ("في 5/5/2024 الساعة 10:30", REF, [("5/5/2024", "2024-05-05", None)]),
+    ("عام ٢٠٢٥م", REF, [("عام ٢٠٢٥م", "2025", None)]),
+    ("حتى عام 2026 م", REF, [("عام 2026 م", "2026", None)]),
+    ("في الأول من أيلول", REF, [("الأول من أيلول", "2024-09-01", None)]),
+    ("اليوم الأول من أيلول", REF, [("الأول من أيلول", "2024-09-01", None)]),
+    ("الثلاثين من أيلول 2024", REF, [("الثلاثين من أيلول 2024", "2024-09-30", None)]),
+    (
+        "في الحادي والثلاثين من كانون الأول 2024",
+        REF,
+        [("الحادي والثلاثين من كانون الأول 2024", "2024-12-31", None)],
+    ),
+    ("الخامس عشر من شهر آب 2025", REF, [("الخامس عشر من شهر آب 2025", "2025-08-15", None)]),
+    ("في الثاني والعشرين من تموز", REF, [("الثاني والعشرين من تموز", "2024-07-22", None)]),
+    ("خلال شهر رمضان 1445", REF, [("شهر رمضان 1445", "2024-03", None)]),
+    ("في 15 رمضان 1445", REF, [("15 رمضان 1445", "2024-03-25", None)]),
 ]
 
 
@@ -94,10 +132,36 @@ def test_date_forms(text, ref, expected):
         "رمضان مبارك",  # a Hijri month without a year
         "في 31 شباط 2025",  # no such day
         "أيلول/نيسان 2025",  # the two halves disagree
+        # numbers that are not dates (issue 12)
+        "الساعة 10:30 صباحا",  # a time
+        "فاز الفريق 2-1 في المباراة",  # a score
+        "اتصل على 0799-123-456",  # a phone number
+        "الرقم 06-5601234",
+        "بلغ العدد 1.250.000 شخص",  # a quantity with thousands separators
+        "العنوان 192.168.1.1",
+        "المرسوم رقم 2024/17",  # a decree number
+        "القرار رقم 5/3/2024",  # a date-shaped number that numbers something
+        "بين 2024-2025",  # a span of years
+        "الرابط example.com/2024/09/21/story",  # a path in a URL
+        "في 32/13/2024",  # no such day in either order
+        "في 12/5/1850",  # neither a Gregorian nor a Hijri year of the news
+        "دفع شعبان 1400 دينار",  # a name and a number, not a Hijri date
+        "الحادي عشر من اللاعبين",  # an ordinal without a month
     ],
 )
 def test_not_dates(text):
     assert mentioned_dates(text, REF) == []
+
+
+@pytest.mark.parametrize("text", ["الأسبوع الأول من أيلول", "السبت الأول من أيلول"])
+def test_an_ordinal_that_counts_a_noun_names_the_month_only(text):
+    # the first week, the first Saturday of September: September, not 1 September
+    assert [(d.text, d.iso) for d in mentioned_dates(text, REF)] == [("أيلول", "2024-09")]
+
+
+def test_a_hijri_month_with_a_year_is_the_range_of_that_month():
+    (d,) = mentioned_dates("شهر رمضان 1445", REF)
+    assert (d.first.isoformat(), d.last.isoformat(), d.precision) == ("2024-03-11", "2024-04-09", "month")
 
 
 def test_a_weekday_pins_the_year():

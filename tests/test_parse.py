@@ -1,7 +1,7 @@
 """Feed parsing: bytes only, charsets from headers, no entity expansion, HTML pages are errors, stable keys."""
 
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,9 @@ def test_seed_feed_parses_with_outlets():
     items = parse_feed((ROOT / "seeds" / "site" / "feed.xml").read_bytes(), url="http://127.0.0.1/feed.xml")
     assert len(items) == 5
     assert {i.source for i in items} == {"كتابات", "عنب بلدي", "المسلة", "كوردستان24", "عربي21"}
-    assert all(i.published and i.published.tzinfo is UTC for i in items)
+    assert all(
+        i.published and i.published.utcoffset() == timedelta(hours=3) for i in items
+    )  # as the feed wrote them
 
 
 def test_atom():
@@ -132,6 +134,112 @@ def test_entity_declarations_are_removed_before_parsing():
 )
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www.aljazeera.net/news/2024/9/21/x?traffic_source=KeepReading",
+            "https://www.aljazeera.net/news/2024/9/21/x",
+        ),
+        (
+            "https://www.alarabiya.net/arab/2024/09/21/x?utm_source=twitter&utm_medium=social&utm_campaign=a&utm_term=b",
+            "https://www.alarabiya.net/arab/2024/09/21/x",
+        ),
+        (
+            "https://www.bbc.com/arabic/articles/c1?at_medium=RSS&at_campaign=KARANGA",
+            "https://www.bbc.com/arabic/articles/c1",
+        ),
+        ("https://www.msn.com/ar-ae/news/x?ocid=msedgntp&cvid=4f2a", "https://www.msn.com/ar-ae/news/x"),
+        ("https://www.france24.com/ar/x?xtor=RSS-1", "https://www.france24.com/ar/x"),
+        (
+            "https://www.skynewsarabia.com/world/1-x?fbclid=IwAR0abc",
+            "https://www.skynewsarabia.com/world/1-x",
+        ),
+        ("https://aawsat.com/x?mc_cid=1a&mc_eid=2b&mc_tc=3", "https://aawsat.com/x"),
+        (
+            "https://www.youm7.com/story/2024/9/21/x/6?ref=homepage",
+            "https://www.youm7.com/story/2024/9/21/x/6",
+        ),
+        ("https://news.example/a?ns_mchannel=rss&ns_campaign=1490&ito=1490", "https://news.example/a"),
+        ("https://news.example/a?fb_action_ids=1&fb_source=other&igshid=x", "https://news.example/a"),
+        ("https://news.example/a?WT.mc_id=x&CMP=share&_ga=2.1", "https://news.example/a"),
+        ("https://news.example/a?rssfeed=true", "https://news.example/a"),
+        # what names the article stays
+        ("https://arabic.rt.com/x/?utm_term=a&page=2", "https://arabic.rt.com/x/?page=2"),
+        (
+            "https://www.almasryalyoum.com/news/details?id=3125&utm_source=rss",
+            "https://www.almasryalyoum.com/news/details?id=3125",
+        ),
+        (
+            "https://news.example/search?q=العراق&referrer=x",
+            "https://news.example/search?q=%D8%A7%D9%84%D8%B9%D8%B1%D8%A7%D9%82&referrer=x",
+        ),
+    ],
+)
+def test_tracking_parameters_of_arabic_outlets_are_dropped(url, expected):
+    assert canonical_url(url) == expected
+
+
+NO_LINK = """<rss version="2.0"><channel><title>نشرة المحافظة</title>
+<item><title>انقطاع المياه غدا</title><description>تعلن المصلحة انقطاع المياه عن الأحياء الشرقية يوم الخميس.</description></item>
+<item><description>بيان بلا عنوان: تأجيل الامتحانات أسبوعا.</description></item>
+<item></item>
+<item><title>خبر له رابط</title><link>https://x.example/1</link></item>
+</channel></rss>"""
+
+
+def test_an_item_without_link_or_guid_is_keyed_by_its_title_and_content():
+    skipped: list[str] = []
+    items = parse_feed(NO_LINK.encode(), url="https://x.example/f", skipped=skipped)
+    assert [i.title for i in items] == ["انقطاع المياه غدا", "", "خبر له رابط"]
+    first, second, linked = items
+    assert first.key.startswith("x.example:sha256:") and len(first.key) == len("x.example:sha256:") + 64
+    assert first.url == "" and first.summary.startswith("تعلن المصلحة انقطاع المياه")
+    assert second.key.startswith("x.example:sha256:") and second.key != first.key
+    assert linked.key == "https://x.example/1"
+    assert skipped == [
+        "item 3: no link, GUID, title or content"
+    ]  # an empty item is reported, not dropped silently
+    again = parse_feed(NO_LINK.encode(), url="https://x.example/f")
+    assert [i.key for i in again] == [i.key for i in items]  # the same words are the same item next time
+    elsewhere = parse_feed(NO_LINK.encode(), url="https://y.example/f")
+    assert elsewhere[0].key != first.key  # another site's identical item is another item
+
+
+def test_a_feed_date_keeps_the_offset_the_feed_wrote():
+    (item,) = parse_feed(RSS.format(guid="7").encode(), url="https://news.example/feed")
+    assert item.published == datetime(2024, 1, 27, 12, 20, tzinfo=UTC)  # the same instant
+    assert item.published.utcoffset() == timedelta(hours=3) and item.published.hour == 15
+    atom = ATOM.replace(
+        "<updated>2024-09-24T06:00:00Z</updated><summary>",
+        "<updated>2024-09-24T01:00:00-05:00</updated><summary>",
+    )
+    (entry,) = parse_feed(atom.encode(), url="https://news.example/atom")
+    assert entry.published == datetime(
+        2024, 9, 24, 6, tzinfo=UTC
+    ) and entry.published.utcoffset() == timedelta(hours=-5)
+
+
+def test_the_outlet_s_name_leaves_item_titles():
+    feed = """<rss version="2.0"><channel><title>اليوم السابع</title>
+<item><title>وزير الري يتفقد الترع - اليوم السابع</title><link>https://www.youm7.com/1</link></item>
+<item><title>هدنة جديدة في غزة - الجزيرة نت</title><link>https://news.google.com/2</link><source url="https://www.aljazeera.net">الجزيرة نت</source></item>
+<item><title>غزة - رفح: قصف جديد</title><link>https://www.youm7.com/3</link></item>
+</channel></rss>"""
+    items = parse_feed(feed.encode(), url="https://www.youm7.com/rss")
+    assert [i.title for i in items] == ["وزير الري يتفقد الترع", "هدنة جديدة في غزة", "غزة - رفح: قصف جديد"]
+
+
+def test_each_item_carries_the_oldest_date_of_its_feed():
+    feed = """<rss version="2.0"><channel><title>t</title>
+<item><title>أ</title><link>https://x.example/1</link><pubDate>Sat, 21 Sep 2024 17:13:00 +0300</pubDate></item>
+<item><title>ب</title><link>https://x.example/2</link></item>
+<item><title>ج</title><link>https://x.example/3</link><pubDate>Thu, 19 Sep 2024 08:00:00 +0000</pubDate></item>
+</channel></rss>"""
+    items = parse_feed(feed.encode(), url="https://x.example/f")
+    assert {i.feed_oldest for i in items} == {datetime(2024, 9, 19, 8, tzinfo=UTC)}
 
 
 def test_one_bad_item_is_skipped_and_the_feed_keeps_the_others():

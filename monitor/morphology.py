@@ -191,8 +191,10 @@ def verb_forms(n: str, doubled: bool = False) -> set[str]:
     verbs = _past_forms(n, form) | _present_forms(stems, form)
     verbs |= {"س" + f for f in verbs if f[0] in "يتنا" and f not in _past_forms(n, form)}
     out = _with_objects(verbs)
-    if form == "I":
-        out.discard(n + "ه")  # سحبه "he withdrew it" is written as the noun سحبة; رحله as رحلة "trip"
+    if form in ("I", "III"):
+        # with ه, the past reads as a word in ة: سحبه "he withdrew it" as سحبة, رحله as رحلة "trip",
+        # غادره "he left it" as غادرة "treacherous"
+        out.discard(n + "ه")
     for noun in (*_verbal_nouns(n, form, doubled), *_participles(n, form, stems)):
         out |= noun_forms(noun)
     return out
@@ -222,4 +224,6 @@ def _masculine(n: str) -> set[str]:
     out = {n + s for s in ("ان", "ين", "ون", "ا", "و", "ي")}
     for p in NOUN_PRONOUNS:
         out |= {n + p, n + "ا" + p, n + "ي" + p, n + "و" + p}
+    # ي + ه reads as the adjective in ية: خارجيه "his outsiders" is الخارجية, مستشاريه the chancellery
+    out.discard(n + "يه")
     return out

@@ -153,7 +153,6 @@ def test_rules_test_explains_matches_and_misses(tmp_path):
     assert {r["rule"]: r["matched"] for r in rows} == {
         "coalition-mission-iraq": True,
         "hmc-talks": True,
-        "us-withdrawal-iraq": True,
     }
     bad = CliRunner().invoke(main, ["rules", "test", "--rules", RULES, "--rule", "nope", str(f)])
     assert bad.exit_code == 2 and "no rule 'nope'" in bad.stderr

@@ -69,7 +69,7 @@ def test_seeds_typed_on_persian_and_kurdish_keyboards_are_arabic_and_match_the_s
 def test_a_retyped_seed_is_not_turned_away_by_the_language_guard(example_rules):
     """`rasad rules test` said "language fa not in [ar]" for seed 003 typed with ی ک ھ."""
     article = retyped(seed(SEEDS[3]), SWAPS)
-    assert [e.reason for e in explain(article, example_rules, NOW)] == [None] * 3
+    assert [e.reason for e in explain(article, example_rules, NOW)] == [None] * len(example_rules)
 
 
 PERSIAN = [

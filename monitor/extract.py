@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 
-import trafilatura
-
 from monitor.bodytext import page_lead, without_repeated_title, without_trailing_chrome
 from monitor.errors import ExtractError
 from monitor.model import Extracted
@@ -41,6 +39,10 @@ def warm_up() -> None:
 
 
 def extract_page(page: bytes, url: str) -> Extracted | None:
+    # imported here, not at the top: the daemon imports this module to name the job, and only its
+    # workers run it (trafilatura costs a second and 30 MB to import)
+    import trafilatura
+
     links = len(_LINK.findall(page))
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")

@@ -266,6 +266,8 @@ class Delivery:
 
 # where a match goes: a channel name, or (channel, mode, due) or (channel, mode, due, kind)
 RouteSpec = str | tuple[str, str, datetime] | tuple[str, str, datetime, str]
+# an article to store: (feed, article, its matches with their routes, now, its place in a story)
+NewArticle = tuple[str, Article, Sequence[tuple[Match, Sequence[RouteSpec]]], datetime, "StoryLink | None"]
 
 
 @dataclass(frozen=True)
@@ -598,9 +600,7 @@ class Store:
         self,
         feed: str,
         article: Article,
-        matches: Sequence[
-            tuple[Match, Sequence[str | tuple[str, str, datetime] | tuple[str, str, datetime, str]]]
-        ],
+        matches: Sequence[tuple[Match, Sequence[RouteSpec]]],
         now: datetime,
         story: StoryLink | None = None,
     ) -> list[int]:
@@ -608,72 +608,102 @@ class Store:
 
         Returns the new match ids; an article already stored is left as it is and returns [].
         """
+        return self.save_articles([(feed, article, matches, now, story)])[0]
+
+    def save_articles(self, items: Sequence[NewArticle]) -> list[list[int]]:
+        """Store several articles in one transaction (one commit, one sync to disk), each one whole:
+        an article already stored is left as it is and gets []. Returns each one's new match ids."""
         try:
-            with self._write("store article") as s:
-                feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
-                assert feed_id is not None
-                row = ArticleRow(
-                    key=article.key,
-                    feed_id=feed_id,
-                    source=article.source,
-                    url=article.url,
-                    title=article.title,
-                    summary=article.summary,
-                    body=article.body,
-                    published_at=article.published,
-                    published_as=stored(article.published),
-                    fetched_at=now,
-                    extraction=article.extraction,
-                )
-                if story is not None:
-                    row.words = " ".join(sorted(story.words))
-                    row.lead = " ".join(w for w, n in sorted(story.lead.items()) for _ in range(n)) or None
-                    if story.passages:
-                        row.story_passages = json.dumps(list(story.passages), ensure_ascii=False)
-                    row.story_id, row.story_score = story.joined, story.score
-                    row.story_shared = (
-                        json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
+            with self._write("store articles") as s:
+                keys = [article.key for _, article, *_ in items]
+                stored_keys: set[str] = set()
+                for i in range(0, len(keys), 500):
+                    chunk = keys[i : i + 500]
+                    stored_keys.update(
+                        s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all()
                     )
-                s.add(row)
-                s.flush()
-                assert row.id is not None
-                if story is not None and story.joined is None and matches:
-                    row.story_id = row.id  # it starts a story
-                    s.add(row)
-                ids = []
-                for m, channels in matches:
-                    mrow = MatchRow(
-                        article_id=row.id,
-                        rule_id=m.rule_id,
-                        score=m.score,
-                        explanation=_explanation_json(m),
-                        created_at=now,
-                    )
-                    s.add(mrow)
-                    s.flush()
-                    assert mrow.id is not None
-                    ids.append(mrow.id)
-                    seen: set[str] = set()
-                    for route in channels:  # a channel name, or (channel, mode, due[, kind])
-                        channel, mode, due, *kind = (
-                            (route, "immediate", now) if isinstance(route, str) else route
-                        )
-                        if channel in seen:
-                            continue
-                        seen.add(channel)
-                        s.add(
-                            DeliveryRow(
-                                match_id=mrow.id,
-                                channel=channel,
-                                mode=mode,
-                                next_attempt_at=due,
-                                created_at=now,
-                                kind=kind[0] if kind else "alert",
-                            )
-                        )
-                return ids
+                out: list[list[int]] = []
+                for feed, article, matches, now, story in items:
+                    if article.key in stored_keys:
+                        out.append([])
+                        continue
+                    stored_keys.add(article.key)
+                    out.append(self._add_article(s, feed, article, matches, now, story))
+                return out
         except IntegrityError:
-            return []
+            # another process stored one of them meanwhile (PostgreSQL, several daemons): one by one
+            if len(items) == 1:
+                return [[]]
+            return [self.save_articles([item])[0] for item in items]
+
+    def _add_article(
+        self,
+        s: Session,
+        feed: str,
+        article: Article,
+        matches: Sequence[tuple[Match, Sequence[RouteSpec]]],
+        now: datetime,
+        story: StoryLink | None,
+    ) -> list[int]:
+        feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
+        assert feed_id is not None
+        row = ArticleRow(
+            key=article.key,
+            feed_id=feed_id,
+            source=article.source,
+            url=article.url,
+            title=article.title,
+            summary=article.summary,
+            body=article.body,
+            published_at=article.published,
+            published_as=stored(article.published),
+            fetched_at=now,
+            extraction=article.extraction,
+        )
+        if story is not None:
+            row.words = " ".join(sorted(story.words))
+            row.lead = " ".join(w for w, n in sorted(story.lead.items()) for _ in range(n)) or None
+            if story.passages:
+                row.story_passages = json.dumps(list(story.passages), ensure_ascii=False)
+            row.story_id, row.story_score = story.joined, story.score
+            row.story_shared = json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        if story is not None and story.joined is None and matches:
+            row.story_id = row.id  # it starts a story
+            s.add(row)
+        ids = []
+        for m, channels in matches:
+            mrow = MatchRow(
+                article_id=row.id,
+                rule_id=m.rule_id,
+                score=m.score,
+                explanation=_explanation_json(m),
+                created_at=now,
+            )
+            s.add(mrow)
+            s.flush()
+            assert mrow.id is not None
+            ids.append(mrow.id)
+            seen: set[str] = set()
+            for route in channels:  # a channel name, or (channel, mode, due[, kind])
+                channel, mode, due, *kind = (route, "immediate", now) if isinstance(route, str) else route
+                if channel in seen:
+                    continue
+                seen.add(channel)
+                s.add(
+                    DeliveryRow(
+                        match_id=mrow.id,
+                        channel=channel,
+                        mode=mode,
+                        next_attempt_at=due,
+                        created_at=now,
+                        kind=kind[0] if kind else "alert",
+                    )
+                )
+        s.flush()
+        return ids
 
     def matches(self, *, since: datetime | None = None, rule: str | None = None) -> list[StoredMatch]:
         with self._read("list matches") as s:

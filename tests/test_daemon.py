@@ -79,11 +79,14 @@ def test_ready_watchdog_alerts_reload_and_clean_stop(daemon, smtp, slack, site):
 def test_truncated_rules_file_is_reported_loudly(daemon):
     proc, notify, cfg, log = daemon
     notify.wait_for("READY=1")
-    one_rule = RULES_YAML[: RULES_YAML.index("  - id: hmc-talks")]
+    (cfg / "rules.yaml").write_text(FIXTURE_RULES_YAML, encoding="utf-8")  # three rules
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config.reloaded feeds=1 rules=3" in read(log))
+    one_rule = FIXTURE_RULES_YAML[: FIXTURE_RULES_YAML.index("  - id: hmc-talks")]
     (cfg / "rules.yaml").write_text(one_rule, encoding="utf-8")
     proc.send_signal(signal.SIGHUP)
     wait_until(lambda: "config.rules_dropped" in read(log))
-    assert "before=2 after=1" in read(log)
+    assert "before=3 after=1" in read(log)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
 

@@ -170,7 +170,7 @@ def once(ctx: click.Context, config_dir: Path | None, no_deliver: bool) -> None:
     setup_logging(config.settings.log_level)
 
     async def go() -> int:
-        async with open_runtime(config) as rt:
+        async with open_runtime(config, eager_workers=False) as rt:
             await asyncio.to_thread(rt.store.release_claims, _now())
             reports = await rt.cycle()
             stats = None if no_deliver else await rt.deliver()

@@ -40,14 +40,15 @@ RARITY_TTL = timedelta(minutes=30)
 PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest item is a misreading
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
-Extractor = Callable[[bytes, str], Awaitable[Extracted | None]]
+# page bytes, url, metadata wanted (the item lacks a title or date) → Extracted
+Extractor = Callable[[bytes, str, bool], Awaitable[Extracted | None]]
 
 
 @dataclass
 class Pipeline:
     store: Store
     fetcher: Fetcher
-    extract: Extractor  # page bytes, url → Extracted; runs in a worker process
+    extract: Extractor  # runs in a worker process
     max_feed_size: int
     max_page_size: int
     clock: Callable[[], datetime]
@@ -64,6 +65,8 @@ class Pipeline:
     # likely alerts first: a burst of a thousand new items neither holds a thousand pages in memory
     # nor makes the few that matter wait behind all the others
     in_flight: int = 8
+    # called when a feed has new items, before their pages are fetched (starts idle workers)
+    on_new_items: Callable[[], None] | None = None
     _capacity: WaitList[int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -215,6 +218,8 @@ class Pipeline:
         unique = list({i.key: i for i in items}.values())
         known = await asyncio.to_thread(self.store.known_keys, [i.key for i in unique])
         new = [i for i in unique if i.key not in known]
+        if new and self.on_new_items is not None:
+            self.on_new_items()
         results = await asyncio.gather(*(self._article(feed, item, ruleset, now) for item in new))
         matches = tuple((key, rule) for key, rules, _ in results for rule in rules)
         fallbacks = sum(1 for _, _, fell_back in results if fell_back)
@@ -330,7 +335,9 @@ class Pipeline:
                 if page.content_type not in HTML_TYPES:
                     why = f"not an HTML page ({page.content_type})"
                 else:
-                    extracted = await self.extract(page.content, page.url)
+                    # the page's own title and date are read only when the feed lacks them
+                    metadata = not (item.title and item.published)
+                    extracted = await self.extract(page.content, page.url, metadata)
                     why = "no main text found on the page"
             except RasadError as exc:
                 why, hint = str(exc), exc.hint

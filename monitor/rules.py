@@ -121,6 +121,8 @@ class _Ctx:
     _sentences: dict[str, list[int]] = field(default_factory=dict)
     _normalised: dict[str, str] = field(default_factory=dict)
     _paragraphs: dict[str, list[int]] = field(default_factory=dict)
+    # scope → (field, unit) → the hits in that sentence or paragraph (never shared with a narrowed ctx)
+    _by_unit: dict[str, dict[tuple[str, int], Hits]] = field(default_factory=dict)
 
     @property
     def dates(self) -> list[MentionedDate]:
@@ -142,8 +144,25 @@ class _Ctx:
         return self._paragraphs[field_name]
 
     def narrowed(self, keep: Callable[[str, int], bool], fields: frozenset[str] | None = None) -> _Ctx:
-        """The same article seen only where ``keep(field, position)`` holds (a sentence, the lead)."""
+        """The same article seen only where ``keep(field, position)`` holds (the lead, the title)."""
         hits = {t: kept for t, found in self.hits.items() if (kept := [h for h in found if keep(h[0], h[1])])}
+        return self.with_hits(hits, fields)
+
+    def by_unit(self, scope: str) -> dict[tuple[str, int], Hits]:
+        """The hits grouped by their sentence or paragraph, in one pass over them (kept)."""
+        grouped = self._by_unit.get(scope)
+        if grouped is None:
+            grouped = {}
+            for t, found in self.hits.items():
+                for h in found:
+                    units = self.units(h[0], scope)
+                    unit = (h[0], units[h[1]] if h[1] < len(units) else -1)
+                    grouped.setdefault(unit, {}).setdefault(t, []).append(h)
+            self._by_unit[scope] = grouped
+        return grouped
+
+    def with_hits(self, hits: Hits, fields: frozenset[str] | None = None) -> _Ctx:
+        """The same article with only ``hits`` (texts, dates and unit numbers are shared)."""
         return _Ctx(
             self.article,
             hits,
@@ -212,6 +231,7 @@ class _Group:
         if self.scope is None:
             return base if self._holds(base) else None
         scope = self.scope
+        grouped = base.by_unit(scope)
         tried: set[tuple[str, int]] = set()
         for t in self.term_ids():
             for f, pos, _ in base.hits.get(t, ()):
@@ -220,11 +240,7 @@ class _Group:
                 if unit in tried:
                     continue
                 tried.add(unit)
-
-                def inside(g: str, p: int, u: tuple[str, int] = unit) -> bool:
-                    return g == u[0] and _unit_at(base, g, p, scope) == u[1]
-
-                sub = base.narrowed(inside)
+                sub = base.with_hits(grouped[unit])
                 if self._holds(sub):
                     return sub
         return None
@@ -321,11 +337,6 @@ def _same_sentence(sentences: list[int], positions: list[int]) -> bool:
     """Whether the tokens at ``positions`` are in one unit (``sentences``: a unit number per token)."""
     ids = {sentences[p] for p in positions if p < len(sentences)}
     return len(ids) == 1
-
-
-def _unit_at(ctx: _Ctx, field_name: str, position: int, scope: str) -> int:
-    units = ctx.units(field_name, scope)
-    return units[position] if position < len(units) else -1
 
 
 def _within(ctx: _Ctx, where: str, lead: int) -> _Ctx:

@@ -131,9 +131,12 @@ async def open_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     channels: dict[str, Channel] | None = None,
     store: Store | None = None,
+    eager_workers: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Everything ``rasad run``/``once``/``demo`` need; ``store``: one opened already (the daemon
-    opens it itself, waiting while the database is unreachable)."""
+    opens it itself, waiting while the database is unreachable). ``eager_workers=False`` (``once``)
+    starts the extraction workers only when a feed has new items, before their pages are fetched:
+    a poll that finds nothing new starts none."""
     s = config.settings
     store = store or open_store(config, environ)
     fetcher = Fetcher(
@@ -154,8 +157,8 @@ async def open_runtime(
         warmup=warm_up,  # each worker is warm before its first page: the deadline counts extraction only
     )
 
-    async def extract(page: bytes, url: str) -> Extracted | None:
-        result: Extracted | None = await pool.run(extract_page, page, url)
+    async def extract(page: bytes, url: str, metadata: bool = True) -> Extracted | None:
+        result: Extracted | None = await pool.run(extract_page, page, url, metadata)
         return result
 
     pipeline = Pipeline(
@@ -171,12 +174,14 @@ async def open_runtime(
         stories=s.stories if s.stories.enabled else None,
         updates={name: ch.story_updates for name, ch in s.channels.items()},
         in_flight=4 * pool.size,  # enough to keep every worker fed while others fetch or store
+        on_new_items=None if eager_workers else pool.start,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)
     rt = Runtime(config, store, fetcher, pool, pipeline, chans, policy, clock)
     try:
-        pool.start()  # the workers warm up while the first feeds are fetched
+        if eager_workers:
+            pool.start()  # the workers warm up while the first feeds are fetched
         yield rt
     finally:
         for ch in chans.values():

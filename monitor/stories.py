@@ -69,6 +69,9 @@ def lead_terms(title: str, body: str) -> Counter[str]:
     return out
 
 
+_TF = [0.0, *(1.0 + math.log(n) for n in range(1, 64))]  # sublinear term frequency, by count
+
+
 @dataclass
 class Rarity:
     """Document frequencies over recent articles, for IDF weights."""
@@ -90,10 +93,20 @@ class Rarity:
         return math.log((self.docs + 1) / (self.df[word] + 1)) + 1.0
 
 
-def vector(terms: Counter[str], rarity: Rarity) -> dict[str, float]:
-    """Unit TF-IDF vector with sublinear term frequency."""
+def vector(terms: Counter[str], rarity: Rarity, idfs: dict[str, float] | None = None) -> dict[str, float]:
+    """Unit TF-IDF vector with sublinear term frequency. ``idfs``: weights already computed, kept
+    across the calls of one decision (a backlog compares an article with hundreds of earlier ones,
+    which share most of their words)."""
+    if idfs is None:
+        idfs = {}
     idf = rarity.idf
-    v = {w: (1.0 + math.log(n)) * idf(w) for w, n in terms.items() if n > 0}
+    v = {}
+    for w, n in terms.items():
+        if n > 0:
+            weight = idfs.get(w)
+            if weight is None:
+                weight = idfs[w] = idf(w)
+            v[w] = (_TF[n] if n < len(_TF) else 1.0 + math.log(n)) * weight
     norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
     return {w: x / norm for w, x in v.items()}
 
@@ -179,12 +192,13 @@ def assign(
 ) -> tuple[int | None, float, list[str], int | None]:
     """The story this article belongs to, if any, of ``earlier``: (published, lead terms, story).
     Returns (story, best score, rarest shared lead terms, index in ``earlier`` of the best match)."""
-    mine = vector(lead, rarity)
+    idfs: dict[str, float] = {}
+    mine = vector(lead, rarity, idfs)
     best: tuple[float, int, int] | None = None
     for n, (when, other, story) in enumerate(earlier):
         if abs(published - when) > window:
             continue
-        score = cosine(mine, vector(other, rarity))
+        score = cosine(mine, vector(other, rarity, idfs)) if not mine.keys().isdisjoint(other) else 0.0
         if best is None or score > best[0]:
             best = (score, story, n)
     if best is None or best[0] < threshold:

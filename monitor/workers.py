@@ -16,7 +16,8 @@ and returns its result; every failure of the job or its worker is an :class:`Ext
 - **Replaced, warm.** A killed or spent worker's replacement is started at once, by the thread that
   retired it, and warms while idle. A worker that could not start is not restarted in a loop: the
   next job starts a fresh one and waits for it (without a deadline).
-- **The event loop never waits**: start-up waits, jobs and kills all run in threads.
+- **The event loop never waits**: start-up waits, jobs and kills all run in threads, the pool's own
+  (one per worker): a page never queues behind the store's calls in asyncio's default thread pool.
 
 A worker is a fresh interpreter (``python -c``) with the daemon's import path, running
 :func:`monitor.worker_loop.serve` over a socket pair. It is not multiprocessing's ``spawn``, which
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
@@ -232,9 +234,11 @@ class ProcessPool:
         self._closed = False
         self._slots = [_Slot(self) for _ in range(self.size)]
         self._idle = WaitList(list(self._slots))
+        # one thread per slot: each waits on its worker's answer
+        self._threads = ThreadPoolExecutor(self.size, thread_name_prefix="rasad-extract")
 
     async def _use(self, slot: _Slot, fn: Callable[..., Any], *args: Any) -> Any:
-        job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        job = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(self._threads, fn, *args))
         # the slot is idle again when its thread is done, even if this caller was cancelled meanwhile
         job.add_done_callback(partial(self._release, slot))
         return await asyncio.shield(job)
@@ -269,3 +273,4 @@ class ProcessPool:
         self._closed = True
         for slot in self._slots:
             slot.close()
+        self._threads.shutdown(wait=False)

@@ -51,8 +51,8 @@ def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
         pool = ProcessPool(1, deadline=600, warmup=warm_up)
         fetcher = Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"]))
 
-        async def extract(page: bytes, url: str):
-            result = await pool.run(extract_page, page, url)
+        async def extract(page: bytes, url: str, metadata: bool = True):
+            result = await pool.run(extract_page, page, url, metadata)
             order.append(url.rsplit("/", 1)[-1])
             return result
 

@@ -27,7 +27,7 @@ class Pages:
 
 
 def pipeline(page: Extracted | None) -> Pipeline:
-    async def extract(_page: bytes, _url: str) -> Extracted | None:
+    async def extract(_page: bytes, _url: str, _metadata: bool = True) -> Extracted | None:
         return page
 
     return Pipeline(None, Pages(), extract, 10**6, 10**6, lambda: NOW)  # type: ignore[arg-type]
@@ -93,3 +93,26 @@ def test_an_item_without_link_or_guid_is_matched_on_its_summary_and_logged(caplo
     )
     assert article.extraction == "fallback: no link or GUID: keyed by its title and content"
     assert "article.fallback" in caplog.text and "no link or GUID" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("title", "published", "asked"),
+    [
+        ("عنوان", NOW, False),  # the feed told both: the page's metadata is not searched
+        ("", NOW, True),  # no title in the feed: the page's is read
+        ("عنوان", None, True),  # no date in the feed: the page's is read
+    ],
+)
+def test_the_page_metadata_is_read_only_when_the_feed_lacks_title_or_date(title, published, asked):
+    wanted: list[bool] = []
+
+    async def extract(_page: bytes, _url: str, metadata: bool = True) -> Extracted | None:
+        wanted.append(metadata)
+        return Extracted("عنوان الصفحة", BODY, PAGE_DATE)
+
+    p = Pipeline(None, Pages(), extract, 10**6, 10**6, lambda: NOW)  # type: ignore[arg-type]
+    article = asyncio.run(
+        p.build_article("المصدر", FeedItem("k", "https://x.example/a", title, "", published))
+    )
+    assert wanted == [asked]
+    assert article.title == (title or "عنوان الصفحة")

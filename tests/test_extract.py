@@ -39,3 +39,20 @@ def test_an_article_with_many_links_below_the_cap_is_extracted():
 
 def test_warm_up_extracts_its_page():
     warm_up()  # raises when trafilatura finds no text in it
+
+
+PAGES = sorted((ROOT / "seeds" / "site").rglob("*.html")) + sorted(
+    (ROOT / "tests" / "fixtures").rglob("*.html")
+)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_body_without_metadata_is_the_body_with_it(page):
+    """Items whose feed gave title and date skip the metadata search: same body, lead included."""
+    html = page.read_bytes()
+    full = extract_page(html, "https://x.example/a")
+    light = extract_page(html, "https://x.example/a", metadata=False)
+    assert (full is None) == (light is None)
+    if full is not None and light is not None:
+        assert light.body == full.body
+        assert light.published is None  # the feed's date is used; the page's is not looked for

@@ -20,6 +20,7 @@ from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
+from monitor.groupwrite import Batcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport, Match
@@ -28,7 +29,7 @@ from monitor.parse import parse_feed
 from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import max_age, next_poll, trust_validators
-from monitor.store import FeedState, RouteSpec, Store, StoryLink
+from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
 from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
 
@@ -68,9 +69,14 @@ class Pipeline:
     # called when a feed has new items, before their pages are fetched (starts idle workers)
     on_new_items: Callable[[], None] | None = None
     _capacity: WaitList[int] = field(init=False, repr=False)
+    # group commit: the articles (and poll records) that are ready together are stored together
+    _articles: Batcher[NewArticle, list[int]] = field(init=False, repr=False)
+    _polls: Batcher[PollRecord, None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._capacity = WaitList(list(range(self.in_flight)))
+        self._articles = Batcher(lambda items: self.store.save_articles(items))
+        self._polls = Batcher(lambda polls: self.store.record_polls(polls))
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None = None) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed.
@@ -126,14 +132,7 @@ class Pipeline:
         report = replace(report, seconds=round(time.monotonic() - start, 3), next_poll=upcoming)
         recorded = True
         try:
-            await asyncio.to_thread(
-                self.store.record_poll,
-                report,
-                now,
-                etag=etag,
-                last_modified=last_modified,
-                next_poll_at=upcoming,
-            )
+            await self._polls.submit(PollRecord(report, now, etag, last_modified, upcoming))
             if self.health is not None:
                 await asyncio.to_thread(self._check_health, feed.name, report, error_count + failed, now)
         except StoreLost:
@@ -244,10 +243,13 @@ class Pipeline:
         try:
             article = await self.build_article(feed.name, item)
             found = match(article, ruleset, now)
-            async with (
-                self._story_lock
-            ):  # one article at a time decides: two copies cannot both start a story
-                story = await self._story(article, bool(found), now) if self.stories is not None else None
+            story: StoryLink | None
+            if found and self.stories is not None:
+                async with self._story_lock:  # one at a time decides: two copies cannot both start a story
+                    story = await self._story(article, True, now)
+                    await self._save(feed, article, found, story, ruleset, now)
+            else:  # joins no story: stored with the others ready at the same time
+                story = await self._story(article, False, now) if self.stories is not None else None
                 await self._save(feed, article, found, story, ruleset, now)
         finally:
             self._capacity.give(token)
@@ -299,7 +301,7 @@ class Pipeline:
                 shared=",".join(story.shared[:5]),
                 url=article.url,
             )
-        await asyncio.to_thread(self.store.save_article, feed.name, article, routed, now, story)
+        await self._articles.submit((feed.name, article, routed, now, story))
         if story is not None and story.joined is not None:
             for m in found:
                 rule = ruleset.by_id[m.rule_id]

@@ -266,7 +266,20 @@ class Delivery:
 
 # where a match goes: a channel name, or (channel, mode, due) or (channel, mode, due, kind)
 RouteSpec = str | tuple[str, str, datetime] | tuple[str, str, datetime, str]
+
+
 # an article to store: (feed, article, its matches with their routes, now, its place in a story)
+@dataclass(frozen=True)
+class PollRecord:
+    """One poll's outcome, as ``record_polls`` stores it on its feed."""
+
+    report: FeedReport
+    now: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = None
+
+
 NewArticle = tuple[str, Article, Sequence[tuple[Match, Sequence[RouteSpec]]], datetime, "StoryLink | None"]
 
 
@@ -540,22 +553,33 @@ class Store:
         next_poll_at: datetime | None = None,
     ) -> None:
         """Store a poll's outcome on the feed: validators on success, the error and its count on failure."""
+        self.record_polls([PollRecord(report, now, etag, last_modified, next_poll_at)])
+
+    def record_polls(self, polls: Sequence[PollRecord]) -> list[None]:
+        """Several feeds' poll outcomes in one transaction (a cycle of unchanged feeds: one commit)."""
         with self._write("record poll") as s:
-            row = s.exec(select(FeedRow).where(FeedRow.name == report.feed)).one()
-            row.last_polled_at = now
-            row.last_status = report.status
-            row.next_poll_at = next_poll_at
-            if report.status == "error":
-                row.error_count += 1
-                row.last_error = report.error
-            else:
-                row.error_count = 0
-                row.last_error = None
-                row.last_success_at = now
-                if report.status == "ok":
-                    row.etag, row.last_modified = etag, last_modified
-                    row.last_full_fetch_at = now
-            s.add(row)
+            names = [p.report.feed for p in polls]
+            rows = {r.name: r for r in s.exec(select(FeedRow).where(col(FeedRow.name).in_(names)))}
+            for poll in polls:
+                report, now = poll.report, poll.now
+                row = rows.get(report.feed)
+                if row is None:
+                    continue  # dropped from feeds.yaml while it was polled: nothing to record
+                row.last_polled_at = now
+                row.last_status = report.status
+                row.next_poll_at = poll.next_poll_at
+                if report.status == "error":
+                    row.error_count += 1
+                    row.last_error = report.error
+                else:
+                    row.error_count = 0
+                    row.last_error = None
+                    row.last_success_at = now
+                    if report.status == "ok":
+                        row.etag, row.last_modified = poll.etag, poll.last_modified
+                        row.last_full_fetch_at = now
+                s.add(row)
+        return [None] * len(polls)
 
     def feeds(self) -> list[FeedStatus]:
         with self._read("list feeds") as s:

@@ -59,6 +59,35 @@ def test_an_article_is_stored_once(store):
     assert store.known_keys(["k1", "k2"]) == {"k1"}
 
 
+def test_a_batch_of_articles_is_stored_whole_each_and_a_known_one_is_left(store):
+    store.save_article("كتابات", article("k0"), [], NOW)
+    batch = [
+        ("كتابات", article("k0"), [(a_match(), ["email"])], NOW, None),  # stored already
+        ("كتابات", article("k1"), [(a_match("r1"), ["email", "slack"])], NOW, None),
+        ("كتابات", article("k2"), [], NOW, None),
+        ("كتابات", article("k1"), [(a_match("r1"), ["email"])], NOW, None),  # twice in one batch
+    ]
+    ids = store.save_articles(batch)
+    assert [len(i) for i in ids] == [0, 1, 0, 0]
+    assert store.counts() == {"feeds": 1, "articles": 3, "matches": 1, "deliveries_pending": 2}
+
+
+def test_poll_records_of_several_feeds_in_one_transaction(store):
+    from monitor.store import PollRecord
+
+    store.sync_feeds([("كتابات", "http://x.test/feed"), ("المسلة", "http://y.test/feed")])
+    store.record_polls(
+        [
+            PollRecord(FeedReport("كتابات", "ok"), NOW, etag='"a"'),
+            PollRecord(FeedReport("المسلة", "error", error="fetch: HTTP 500"), NOW),
+            PollRecord(FeedReport("محذوف", "ok"), NOW),  # dropped from feeds.yaml meanwhile
+        ]
+    )
+    assert store.feed_state("كتابات").etag == '"a"'
+    states = {f.name: (f.status, f.error_count) for f in store.feeds()}
+    assert states == {"كتابات": ("ok", 0), "المسلة": ("error", 1)}
+
+
 def test_claim_send_and_never_again(store):
     store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
     (d,) = store.claim_due(NOW, timedelta(minutes=5))

@@ -84,6 +84,7 @@ class FeedConfig(_Model):
     interval: Annotated[timedelta, between("1s", "7d")] | None = None
     tags: list[str] = []
     enabled: bool = True
+    priority: bool = False  # polled at poll.min_interval: news from it cannot wait
 
     @field_validator("url")
     @classmethod

@@ -25,8 +25,10 @@ from monitor.config import Config, FeedConfig, load_config
 from monitor.errors import ConfigError, RasadError, StoreError, StoreLost
 from monitor.logs import event
 from monitor.runtime import Runtime, open_runtime, open_store
+from monitor.schedule import poll_interval
 from monitor.sdnotify import Notifier
 from monitor.store import Store
+from monitor.units import format_duration
 
 log = logging.getLogger("rasad.daemon")
 EXIT_STORE_LOST = 4  # the database vanished while running: systemd starts Rasad again
@@ -36,6 +38,7 @@ BEHIND_REPORT = 60.0  # seconds between "poll.behind" summaries
 SCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 DELIVERY_PERIOD = 10.0  # seconds between delivery rounds when nothing wakes the loop earlier
 TRUNCATION_WARNING = 0.5  # a reload that loses more than half the rules is reported loudly
+CADENCE_NOISE = 0.1  # a learned interval that changed less than this is left as it is
 SEND_MARGIN = 35.0  # seconds kept after the last send starts: more than an SMTP call's timeout
 
 
@@ -62,6 +65,7 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.exit_code = 0
         self.behind_report = behind_report  # seconds between "poll.behind" summaries
+        self._learned: dict[str, timedelta] = {}  # feed → publishing cadence (adaptive polling)
 
     # -- lifecycle
 
@@ -177,7 +181,7 @@ class Daemon:
                 job.remove()
         now = datetime.now(UTC)
         for i, (job_id, feed) in enumerate(wanted.items()):
-            interval = (feed.interval or poll.interval).total_seconds()
+            interval = self._interval(feed).total_seconds()
             kwargs = dict(
                 trigger="interval",
                 seconds=interval,
@@ -198,6 +202,32 @@ class Daemon:
             else:
                 existing.reschedule("interval", seconds=interval, jitter=poll.jitter.total_seconds() or None)
 
+    def _interval(self, feed: FeedConfig) -> timedelta:
+        """The feed's polling interval: fixed, priority, or its cadence as last learned."""
+        p = self.config.settings.poll
+        return poll_interval(
+            fixed=feed.interval,
+            priority=feed.priority,
+            learned=self._learned.get(feed.name),
+            default=p.interval,
+            adaptive=p.adaptive,
+            floor=p.min_interval,
+            ceiling=p.max_interval,
+        )
+
+    def _follow_cadence(self, feed: FeedConfig, report_interval: timedelta | None) -> None:
+        """Adaptive polling: the feed's job follows its learned cadence (changes under 10% are noise)."""
+        if report_interval is None or self.scheduler is None:
+            return
+        job = self.scheduler.get_job(f"feed:{feed.name}")
+        current = getattr(getattr(job, "trigger", None), "interval", None)
+        if job is None or not isinstance(current, timedelta):
+            return
+        if abs(report_interval - current) > current * CADENCE_NOISE:
+            jitter = self.config.settings.poll.jitter.total_seconds() or None
+            job.reschedule("interval", seconds=report_interval.total_seconds(), jitter=jitter)
+            event(log, "feed.cadence", feed=feed.name, interval=format_duration(report_interval))
+
     async def _poll_job(self, name: str) -> None:
         feed = self.config.feed(name)
         if feed is None or self.rt is None or self._stop.is_set():
@@ -212,13 +242,18 @@ class Daemon:
                 raise
             except StoreError:
                 state = None  # the poll below finds the database down too, and says so in its line
-            interval = feed.interval or self.config.settings.poll.interval
+            if state is not None and state.cadence is not None:
+                self._learned.setdefault(feed.name, state.cadence)  # learned before a restart
+            interval = self._interval(feed)
             # the job's own interval paces healthy feeds; next_poll_at holds it back only when it is
             # clearly later: backoff after failures, Retry-After, Cache-Control max-age
             later = state.next_poll_at if state is not None else None
             if later is not None and later - datetime.now(UTC) > interval / 2:
                 return
             report = await self.rt.pipeline.poll(feed, self.config.ruleset, state)
+            if report.cadence is not None:
+                self._learned[feed.name] = report.cadence
+            self._follow_cadence(feed, report.interval)
             if report.matches:
                 self._wake.set()
         except StoreLost as exc:

@@ -9,7 +9,7 @@ it names is the source's day.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 FieldName = Literal["title", "summary", "body", "url", "source"]
@@ -124,3 +124,5 @@ class FeedReport:
     seconds: float = 0.0
     matches: tuple[tuple[str, str], ...] = field(default=())  # (article key, rule id)
     next_poll: datetime | None = None  # not before: interval, backoff, Retry-After or max-age
+    interval: timedelta | None = None  # how often the feed is polled now (its cadence, when adaptive)
+    cadence: timedelta | None = None  # its publishing cadence as this poll's items told it

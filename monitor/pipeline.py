@@ -28,7 +28,8 @@ from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
-from monitor.schedule import max_age, next_poll, trust_validators
+from monitor.schedule import cadence, max_age, next_poll, poll_interval, trust_validators
+from monitor.settings import PollSettings
 from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
 from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
@@ -55,6 +56,7 @@ class Pipeline:
     clock: Callable[[], datetime]
     default_interval: timedelta = timedelta(minutes=15)
     rng: random.Random = field(default_factory=random.Random)
+    polling: PollSettings | None = None  # adaptive intervals and their bounds, when configured
     health: HealthSettings | None = None  # source-health notices, when an admin channel is configured
     tz: tzinfo = UTC  # for digest times
     stories: StorySettings | None = None  # group one story's articles from several outlets
@@ -87,10 +89,12 @@ class Pipeline:
         etag = last_modified = None
         retry_after = cache_max_age = None
         error_count = 0
+        learned = fresh = None  # the feed's publishing cadence: as stored, as its items tell now
         try:
             if state is None:
                 state = await asyncio.to_thread(self.store.feed_state, feed.name)
             error_count = state.error_count
+            learned = state.cadence
             trusted = trust_validators(state.last_full_fetch_at, now)  # lying validators are caught
             resp = await self.fetcher.get(
                 feed.url,
@@ -108,6 +112,8 @@ class Pipeline:
                 items = parse_feed(resp.content, url=resp.url, headers=resp.headers, skipped=skipped)
                 for why in skipped:
                     event(log, "item.skipped", logging.WARNING, feed=feed.name, reason=why)
+                fresh = cadence([i.published for i in items if i.published is not None], now)
+                learned = fresh or learned
                 report = await self._new_items(feed, items, ruleset, now)
         except FetchError as exc:
             retry_after = exc.retry_after
@@ -120,19 +126,26 @@ class Pipeline:
             log.exception("feed.crashed feed=%s", feed.name)
             report = FeedReport(feed.name, "error", error=f"internal error: {type(exc).__name__}: {exc}")
         failed = report.status == "error"
+        interval = self.interval_for(feed, learned)
         upcoming = next_poll(
             now,
-            feed.interval or self.default_interval,
+            interval,
             failed=failed,
             error_count=error_count + failed,
             retry_after=retry_after,
             cache_max_age=cache_max_age,
             rng=self.rng,
         )
-        report = replace(report, seconds=round(time.monotonic() - start, 3), next_poll=upcoming)
+        report = replace(
+            report,
+            seconds=round(time.monotonic() - start, 3),
+            next_poll=upcoming,
+            interval=interval,
+            cadence=fresh,
+        )
         recorded = True
         try:
-            await self._polls.submit(PollRecord(report, now, etag, last_modified, upcoming))
+            await self._polls.submit(PollRecord(report, now, etag, last_modified, upcoming, fresh))
             if self.health is not None:
                 await asyncio.to_thread(self._check_health, feed.name, report, error_count + failed, now)
         except StoreLost:
@@ -158,6 +171,19 @@ class Pipeline:
             hint=report.hint,
         )
         return report
+
+    def interval_for(self, feed: FeedConfig, learned: timedelta | None) -> timedelta:
+        """How often ``feed`` is polled: see :func:`monitor.schedule.poll_interval`."""
+        p = self.polling
+        return poll_interval(
+            fixed=feed.interval,
+            priority=feed.priority,
+            learned=learned,
+            default=self.default_interval,
+            adaptive=p is not None and p.adaptive,
+            floor=p.min_interval if p is not None else self.default_interval,
+            ceiling=p.max_interval if p is not None else self.default_interval,
+        )
 
     async def _story(self, article: Article, matched: bool, now: datetime) -> StoryLink:
         """Every article's words are kept (they tell which words are rare); a matched one may join a story."""

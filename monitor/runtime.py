@@ -169,6 +169,7 @@ async def open_runtime(
         s.network.max_page_size,
         clock,
         s.poll.interval,
+        polling=s.poll,
         health=s.health,
         tz=s.tz,
         stories=s.stories if s.stories.enabled else None,

@@ -52,3 +52,41 @@ def next_poll(
 def trust_validators(last_full_fetch: datetime | None, now: datetime) -> bool:
     """Send If-None-Match / If-Modified-Since only if a full fetch happened recently."""
     return last_full_fetch is not None and now - last_full_fetch < FULL_FETCH_EVERY
+
+
+CADENCE_WINDOW = timedelta(days=7)
+
+
+def cadence(published: list[datetime], now: datetime) -> timedelta | None:
+    """A feed's publishing cadence from its items' dates: the time since the oldest item of the last
+    week divided by the number of items in that week (as Miniflux's entry-frequency scheduler
+    counts a week's entries). None when no item of the last week is dated: nothing to learn from."""
+    recent = [p for p in published if now - CADENCE_WINDOW <= p <= now]
+    if not recent:
+        return None
+    gap = max(now - min(recent), timedelta(seconds=1)) / len(recent)
+    return timedelta(seconds=round(gap.total_seconds()))  # to the second: it paces a poll
+
+
+def poll_interval(
+    *,
+    fixed: timedelta | None,
+    priority: bool,
+    learned: timedelta | None,
+    default: timedelta,
+    adaptive: bool,
+    floor: timedelta,
+    ceiling: timedelta,
+) -> timedelta:
+    """How often a feed is polled: its own ``interval`` when it has one; a priority feed at the floor;
+    with ``adaptive``, its learned cadence within floor and ceiling (the ceiling while it is quiet);
+    otherwise the default."""
+    if fixed is not None:
+        return fixed
+    if priority:
+        return floor
+    if not adaptive:
+        return default
+    if learned is None:
+        return ceiling
+    return min(max(learned, floor), ceiling)

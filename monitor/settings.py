@@ -29,6 +29,21 @@ class _Model(BaseModel):
 class PollSettings(_Model):
     interval: Annotated[timedelta, between("1s", "7d")] = timedelta(minutes=15)
     jitter: Annotated[timedelta, between("0s", "1h")] = timedelta(seconds=60)
+    # adaptive: each feed without an interval of its own is polled at its publishing cadence, learned
+    # from its items' dates, within min_interval and max_interval; priority feeds at min_interval
+    adaptive: bool = False
+    min_interval: Annotated[timedelta, between("1s", "1d")] = timedelta(minutes=2)
+    max_interval: Annotated[timedelta, between("1s", "7d")] = timedelta(hours=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PollSettings:
+        if self.min_interval > self.max_interval:
+            raise PydanticCustomError(
+                "interval_bounds",
+                "poll.min_interval ({low}) is longer than poll.max_interval ({high})",
+                {"low": str(self.min_interval), "high": str(self.max_interval)},
+            )
+        return self
 
 
 class NetworkSettings(_Model):

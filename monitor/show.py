@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.explain import Explanation
@@ -89,13 +89,19 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_feeds(feeds: Sequence[FeedStatus], now: datetime) -> str:
+def format_feeds(
+    feeds: Sequence[FeedStatus], now: datetime, every: Mapping[str, timedelta] | None = None
+) -> str:
+    """``every``: each configured feed's polling interval (fixed, or its cadence when adaptive)."""
+    every = every or {}
     rows = [
         (
             f.name,
             f.status or "never polled",
             when(f.last_polled_at, now),
             _next(f.next_poll_at, now),
+            _span(every.get(f.name)),
+            _span(f.cadence),
             str(f.error_count),
             str(f.items),
             str(f.matches),
@@ -104,8 +110,30 @@ def format_feeds(feeds: Sequence[FeedStatus], now: datetime) -> str:
         for f in feeds
     ]
     return table(
-        rows, ("FEED", "STATUS", "LAST POLL", "NEXT POLL", "ERRORS", "ITEMS", "MATCHES", "LAST ERROR")
+        rows,
+        (
+            "FEED",
+            "STATUS",
+            "LAST POLL",
+            "NEXT POLL",
+            "EVERY",
+            "CADENCE",
+            "ERRORS",
+            "ITEMS",
+            "MATCHES",
+            "LAST ERROR",
+        ),
     )
+
+
+def _span(delta: timedelta | None) -> str:
+    """A polling interval or a cadence, to the minute (to the second under two minutes)."""
+    if delta is None:
+        return "-"
+    secs = int(delta.total_seconds())
+    if secs < 120:
+        return f"{secs}s"
+    return f"{secs // 60}m" if secs < 7200 else f"{secs // 3600}h{secs % 3600 // 60:02d}m"
 
 
 def _next(at: datetime | None, now: datetime) -> str:

@@ -82,6 +82,7 @@ class FeedRow(SQLModel, table=True):
     next_poll_at: datetime | None = _ts()  # not before: backoff, Retry-After, max-age
     health_problem: str | None = Field(default=None, sa_column=Column(Text))  # set while a notice stands
     last_full_fetch_at: datetime | None = _ts()  # last 200: validators are trusted for a while only
+    cadence: float | None = None  # seconds between its items, learned from their dates (adaptive polling)
 
 
 class ArticleRow(SQLModel, table=True):
@@ -196,6 +197,7 @@ class FeedState:
     next_poll_at: datetime | None = None
     last_full_fetch_at: datetime | None = None
     error_count: int = 0
+    cadence: timedelta | None = None  # learned from its items' dates
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,7 @@ class FeedStatus:
     items: int
     matches: int
     next_poll_at: datetime | None = None
+    cadence: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,7 @@ class PollRecord:
     etag: str | None = None
     last_modified: str | None = None
     next_poll_at: datetime | None = None
+    cadence: timedelta | None = None  # newly learned (None: keep the one stored)
 
 
 NewArticle = tuple[str, Article, Sequence[tuple[Match, Sequence[RouteSpec]]], datetime, "StoryLink | None"]
@@ -540,7 +544,12 @@ class Store:
             if row is None:
                 return FeedState(None, None)
             return FeedState(
-                row.etag, row.last_modified, row.next_poll_at, row.last_full_fetch_at, row.error_count
+                row.etag,
+                row.last_modified,
+                row.next_poll_at,
+                row.last_full_fetch_at,
+                row.error_count,
+                None if row.cadence is None else timedelta(seconds=row.cadence),
             )
 
     def record_poll(
@@ -568,6 +577,8 @@ class Store:
                 row.last_polled_at = now
                 row.last_status = report.status
                 row.next_poll_at = poll.next_poll_at
+                if poll.cadence is not None:
+                    row.cadence = poll.cadence.total_seconds()
                 if report.status == "error":
                     row.error_count += 1
                     row.last_error = report.error
@@ -605,6 +616,7 @@ class Store:
                     items.get(r.id or 0, 0),
                     matched.get(r.id or 0, 0),
                     r.next_poll_at,
+                    None if r.cadence is None else timedelta(seconds=r.cadence),
                 )
                 for r in s.exec(select(FeedRow).order_by(col(FeedRow.name)))
             ]

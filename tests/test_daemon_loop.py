@@ -124,3 +124,56 @@ def test_a_reload_whose_database_variable_is_gone_keeps_the_running_config(
 
     assert asyncio.run(go()) == 0
     assert "RASAD_TEST_DB is not set" in caplog.text and "config.reloaded" not in caplog.text
+
+
+def test_adaptive_polling_moves_each_feed_to_its_cadence(tmp_path, site, caplog):
+    """A feed that publishes every ten minutes is polled every ten minutes, one that is quiet at the
+    ceiling, a priority feed at the floor (the scheduler's own jobs, not a computed figure)."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    caplog.set_level(logging.INFO)
+    now = datetime.now(UTC)
+    busy = "".join(
+        f"<item><title>خبر {i}</title><link>{site.base}/none/{i}</link>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=10 * i + 10))}</pubDate></item>"
+        for i in range(6)
+    )
+    site.routes["/busy.xml"] = lambda h: send(
+        h,
+        200,
+        f"<rss version='2.0'><channel><title>t</title>{busy}</channel></rss>".encode(),
+        "application/rss+xml",
+    )
+    site.routes["/quiet.xml"] = lambda h: send(h, 200, EMPTY, "application/rss+xml")
+    cfg = write_config(
+        tmp_path / "config",
+        feeds=[("نشط", site.url("/busy.xml")), ("هادئ", site.url("/quiet.xml"))],
+        extra_settings="poll:\n  jitter: 0s\n  adaptive: true\n  min_interval: 2m\n  max_interval: 1h\n",
+        rules=RULES,
+    )
+    (cfg / "feeds.yaml").write_text(
+        (cfg / "feeds.yaml").read_text(encoding="utf-8")
+        + f"  - name: عاجل\n    url: {site.url('/quiet.xml?urgent')}\n    priority: true\n",
+        encoding="utf-8",
+    )
+    daemon = Daemon(load_config(cfg))
+
+    def every(name: str) -> timedelta | None:
+        job = daemon.scheduler.get_job(f"feed:{name}") if daemon.scheduler else None
+        return None if job is None else job.trigger.interval
+
+    async def go() -> int:
+        task = asyncio.create_task(daemon.run())
+        await until(lambda: "feed.cadence" in caplog.text)
+        intervals = {name: every(name) for name in ("نشط", "هادئ", "عاجل")}
+        daemon.stop()
+        assert await task == 0
+        return intervals
+
+    intervals = asyncio.run(go())
+    assert timedelta(minutes=10) <= intervals.pop("نشط") <= timedelta(minutes=10, seconds=30)  # 6 an hour
+    assert intervals == {
+        "هادئ": timedelta(hours=1),
+        "عاجل": timedelta(minutes=2),
+    }

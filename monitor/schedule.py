@@ -60,10 +60,13 @@ CADENCE_WINDOW = timedelta(days=7)
 def cadence(published: list[datetime], now: datetime) -> timedelta | None:
     """A feed's publishing cadence from its items' dates: the time since the oldest item of the last
     week divided by the number of items in that week (as Miniflux's entry-frequency scheduler
-    counts a week's entries). None when no item of the last week is dated: nothing to learn from."""
+    counts a week's entries); a week when none is that recent. None when no item is dated: nothing
+    to learn from."""
+    if not published:
+        return None
     recent = [p for p in published if now - CADENCE_WINDOW <= p <= now]
     if not recent:
-        return None
+        return CADENCE_WINDOW  # quiet: polled at the ceiling
     gap = max(now - min(recent), timedelta(seconds=1)) / len(recent)
     return timedelta(seconds=round(gap.total_seconds()))  # to the second: it paces a poll
 
@@ -79,14 +82,12 @@ def poll_interval(
     ceiling: timedelta,
 ) -> timedelta:
     """How often a feed is polled: its own ``interval`` when it has one; a priority feed at the floor;
-    with ``adaptive``, its learned cadence within floor and ceiling (the ceiling while it is quiet);
-    otherwise the default."""
+    with ``adaptive``, its learned cadence within floor and ceiling (the default, within them, until
+    its first poll has taught it); otherwise the default."""
     if fixed is not None:
         return fixed
     if priority:
         return floor
     if not adaptive:
         return default
-    if learned is None:
-        return ceiling
-    return min(max(learned, floor), ceiling)
+    return min(max(learned if learned is not None else default, floor), ceiling)

@@ -27,7 +27,7 @@ MIN = timedelta(minutes=1)
     [
         ([5, 15, 25, 35], timedelta(minutes=8, seconds=45)),  # four items in 35 minutes
         ([60 * 24 * 3], timedelta(days=3)),  # one item three days ago
-        ([60 * 24 * 8, 60 * 24 * 30], None),  # nothing in the last week: nothing to learn
+        ([60 * 24 * 8, 60 * 24 * 30], timedelta(days=7)),  # nothing in the last week: quiet
         ([], None),
         ([-30, 10, 20], timedelta(minutes=10)),  # a date in the future is not counted
     ],
@@ -45,7 +45,8 @@ BOUNDS = dict(default=15 * MIN, floor=2 * MIN, ceiling=60 * MIN)
         (None, False, 9 * MIN, True, 9 * MIN),  # its own cadence
         (None, False, 20 * 1e-3 * MIN, True, 2 * MIN),  # a flood: the floor
         (None, False, 600 * MIN, True, 60 * MIN),  # slow: the ceiling
-        (None, False, None, True, 60 * MIN),  # quiet for a week: the ceiling
+        (None, False, timedelta(days=7), True, 60 * MIN),  # quiet for a week: the ceiling
+        (None, False, None, True, 15 * MIN),  # not polled yet: the default, within the bounds
         (None, True, 30 * MIN, True, 2 * MIN),  # priority: the floor
         (None, True, None, False, 2 * MIN),  # priority works without adaptive too
         (5 * MIN, True, 30 * MIN, True, 5 * MIN),  # the feed's own interval wins over everything
@@ -160,4 +161,4 @@ def test_rasad_feeds_shows_each_feeds_interval_and_learned_cadence(site, tmp_pat
     rows = {line.split()[0]: line.split() for line in lines}
     assert "5m" in rows["نشط"]  # learned: one item every 5½ minutes, polled at that
     new = rows["جديد"]
-    assert new[new.index("due") :][:3] == ["due", "60m", "-"]  # at the ceiling until it has learned
+    assert new[new.index("due") :][:3] == ["due", "15m", "-"]  # the default until it has learned

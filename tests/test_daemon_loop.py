@@ -145,7 +145,13 @@ def test_adaptive_polling_moves_each_feed_to_its_cadence(tmp_path, site, caplog)
         f"<rss version='2.0'><channel><title>t</title>{busy}</channel></rss>".encode(),
         "application/rss+xml",
     )
-    site.routes["/quiet.xml"] = lambda h: send(h, 200, EMPTY, "application/rss+xml")
+    old = (
+        f"<item><title>قديم</title><link>{site.base}/none/old</link>"
+        f"<pubDate>{format_datetime(now - timedelta(days=9))}</pubDate></item>"
+    )
+    site.routes["/quiet.xml"] = lambda h: send(
+        h, 200, f"<rss version='2.0'><channel><title>t</title>{old}</channel></rss>".encode(), "application/rss+xml"
+    )
     cfg = write_config(
         tmp_path / "config",
         feeds=[("نشط", site.url("/busy.xml")), ("هادئ", site.url("/quiet.xml"))],
@@ -165,7 +171,7 @@ def test_adaptive_polling_moves_each_feed_to_its_cadence(tmp_path, site, caplog)
 
     async def go() -> int:
         task = asyncio.create_task(daemon.run())
-        await until(lambda: "feed.cadence" in caplog.text)
+        await until(lambda: caplog.text.count("feed.cadence") >= 2)  # the busy one and the quiet one
         intervals = {name: every(name) for name in ("نشط", "هادئ", "عاجل")}
         daemon.stop()
         assert await task == 0

@@ -20,7 +20,8 @@ import httpx
 
 from monitor.decoding import BoundedDecoder, TooLarge, UnsupportedEncoding
 from monitor.errors import FetchError
-from monitor.netguard import REFUSED, AddressPolicy, GuardedBackend
+from monitor.hostpool import PerHostTransport
+from monitor.netguard import REFUSED, AddressPolicy
 from monitor.waitlist import Gate
 
 MAX_REDIRECTS = 5
@@ -71,13 +72,9 @@ class Fetcher:
     ) -> None:
         self.limits = limits
         if transport is None:
-            guarded = httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=limits.max_connections), trust_env=False
-            )
-            # httpx has no public hook for the network layer; its pool keeps the backend here
-            pool = guarded._pool
-            pool._network_backend = GuardedBackend(pool._network_backend, policy or AddressPolicy())
-            transport = guarded
+            # each host its own small pool (monitor.hostpool); a redirect's hop may be a second request
+            # to the same host while the first is still open, hence one connection more than the cap
+            transport = PerHostTransport(limits.per_host + 1, policy or AddressPolicy())
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(limits.timeout, connect=limits.connect_timeout),
             limits=httpx.Limits(

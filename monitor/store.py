@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect
+from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect, text
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import defer
@@ -372,6 +372,8 @@ class Store:
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
         self._writer = self.engine.execution_options(rasad_write=True)
+        # ingest (articles, poll records): committed without waiting for the disk; see _write
+        self._ingest = self.engine.execution_options(rasad_write=True, rasad_lazy=True)
         self._installation: str | None = None
         self._down: str | None = None  # why the database is unavailable, while it is
         self._down_lock = threading.Lock()
@@ -511,11 +513,22 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _write(self, doing: str) -> Iterator[Session]:
+    def _write(self, doing: str, *, durable: bool = True) -> Iterator[Session]:
+        """A write transaction. ``durable=False`` (ingest: articles with their matches and
+        deliveries, poll records) commits without waiting for the disk: SQLite WAL with
+        ``synchronous=NORMAL``, PostgreSQL with ``synchronous_commit=off``. A crash of Rasad loses
+        nothing either way; a power loss or OS crash may lose the last ingest commits, and only those
+        made after the last durable commit, which carries every earlier one to disk. Every change of
+        a delivery's state is durable, so an alert that went out was stored, with its article, on
+        disk first; a lost article is fetched, matched and stored again at the next poll, and its
+        alert, never sent, is sent then."""
         self._check_identity()
         if self._down == "readonly":
             self._writable_again()
-        with self._errors(doing), Session(self._writer, expire_on_commit=False) as session:
+        engine = self._writer if durable else self._ingest
+        with self._errors(doing), Session(engine, expire_on_commit=False) as session:
+            if not durable and self.dialect == "postgresql":
+                session.exec(text("SET LOCAL synchronous_commit TO OFF"))  # type: ignore[call-overload]
             yield session
             session.commit()
 
@@ -566,7 +579,7 @@ class Store:
 
     def record_polls(self, polls: Sequence[PollRecord]) -> list[None]:
         """Several feeds' poll outcomes in one transaction (a cycle of unchanged feeds: one commit)."""
-        with self._write("record poll") as s:
+        with self._write("record poll", durable=False) as s:
             names = [p.report.feed for p in polls]
             rows = {r.name: r for r in s.exec(select(FeedRow).where(col(FeedRow.name).in_(names)))}
             for poll in polls:
@@ -650,7 +663,7 @@ class Store:
         """Store several articles in one transaction (one commit, one sync to disk), each one whole:
         an article already stored is left as it is and gets []. Returns each one's new match ids."""
         try:
-            with self._write("store articles") as s:
+            with self._write("store articles", durable=False) as s:
                 keys = [article.key for _, article, *_ in items]
                 stored_keys: set[str] = set()
                 for i in range(0, len(keys), 500):
@@ -1215,8 +1228,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        write = conn.get_execution_options().get("rasad_write")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("rasad_write"):
+            lazy = options.get("rasad_lazy")
+            conn.exec_driver_sql(f"PRAGMA synchronous = {'NORMAL' if lazy else 'FULL'}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 def _literal(value: object) -> str:

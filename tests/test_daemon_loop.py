@@ -150,7 +150,10 @@ def test_adaptive_polling_moves_each_feed_to_its_cadence(tmp_path, site, caplog)
         f"<pubDate>{format_datetime(now - timedelta(days=9))}</pubDate></item>"
     )
     site.routes["/quiet.xml"] = lambda h: send(
-        h, 200, f"<rss version='2.0'><channel><title>t</title>{old}</channel></rss>".encode(), "application/rss+xml"
+        h,
+        200,
+        f"<rss version='2.0'><channel><title>t</title>{old}</channel></rss>".encode(),
+        "application/rss+xml",
     )
     cfg = write_config(
         tmp_path / "config",

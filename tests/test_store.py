@@ -254,3 +254,31 @@ def test_an_older_database_is_upgraded_in_place(database_url):
     s.sync_feeds([("كتابات", "http://x.test/f")])
     assert s.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
     s.close()
+
+
+def test_ingest_commits_without_waiting_for_the_disk_and_delivery_states_wait(store):
+    """Articles and poll records: a lazy commit (lost at worst by a power loss, then fetched again);
+    claiming or marking a delivery: a durable one, which carries every earlier commit to disk."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _statement(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    def sync_modes() -> list[str]:
+        modes = [s for s in seen if "synchronous" in s]
+        seen.clear()
+        return modes
+
+    store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
+    lazy = sync_modes()
+    (d,) = store.claim_due(NOW, timedelta(minutes=5))
+    store.mark_sent(d.id, NOW)
+    durable = sync_modes()
+    if store.dialect == "sqlite":
+        assert lazy == ["PRAGMA synchronous = NORMAL"]
+        assert durable and set(durable) == {"PRAGMA synchronous = FULL"}
+    else:
+        assert lazy == ["SET LOCAL synchronous_commit TO OFF"] and durable == []

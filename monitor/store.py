@@ -15,6 +15,7 @@ Invariants the rest of Rasad relies on:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -31,7 +32,6 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect, text
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.dburl import mask
@@ -978,16 +978,28 @@ class Store:
     # -- stories
 
     def story_candidates(self, since: datetime) -> list[StoryMember]:
-        """Articles that belong to a story and were first seen since ``since``."""
+        """Articles that belong to a story and were first seen since ``since`` (read as plain
+        columns: this runs for every matched article, over every recent story member)."""
         with self._read("read stories") as s:
             rows = s.exec(
-                select(ArticleRow)
-                .options(defer(ArticleRow.body), defer(ArticleRow.summary), defer(ArticleRow.words))  # type: ignore[arg-type]
+                select(  # type: ignore[call-overload]
+                    ArticleRow.id,
+                    ArticleRow.story_id,
+                    ArticleRow.published_at,
+                    ArticleRow.fetched_at,
+                    ArticleRow.source,
+                    ArticleRow.title,
+                    ArticleRow.url,
+                    ArticleRow.lead,
+                )
                 .where(col(ArticleRow.story_id).is_not(None))
                 .where(col(ArticleRow.fetched_at) >= since)
                 .order_by(col(ArticleRow.id))
             ).all()
-            return [_member(r) for r in rows]
+            return [
+                StoryMember(i, story, published or fetched, source, title, url, _lead(lead))
+                for i, story, published, fetched, source, title, url, lead in rows
+            ]
 
     def recent_words(self, since: datetime, limit: int = 5000) -> list[frozenset[str]]:
         """Content words of recent articles: the corpus that says which words are rare."""
@@ -1187,6 +1199,17 @@ def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, 
         a.story_id,
         article_id=a.id,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _lead_terms(lead: str) -> Counter[str]:
+    return Counter(lead.split())
+
+
+def _lead(lead: str | None) -> Counter[str]:
+    """A stored lead's term counts, parsed once per distinct lead (it is read again for every
+    decision) and shared: read it, never change it."""
+    return _lead_terms(lead or "")
 
 
 def _member(a: ArticleRow) -> StoryMember:

@@ -367,7 +367,6 @@ def backtest(ctx: click.Context, config_dir: Path | None, since: str, rules_file
 def feeds(ctx: click.Context, config_dir: Path | None) -> None:
     """Each feed's health: last poll, status, error count, items and matches."""
     from monitor.runtime import open_store
-    from monitor.schedule import poll_interval
     from monitor.show import format_feeds
     from monitor.store import FeedStatus
 
@@ -381,17 +380,9 @@ def feeds(ctx: click.Context, config_dir: Path | None) -> None:
         known.get(f.name) or FeedStatus(f.name, f.url, None, None, None, 0, None, 0, 0) for f in config.feeds
     ]
     rows += [f for name, f in known.items() if name not in {c.name for c in config.feeds}]
-    p = config.settings.poll
+    poll = config.settings.poll
     every = {
-        f.name: poll_interval(
-            fixed=f.interval,
-            priority=f.priority,
-            learned=known[f.name].cadence if f.name in known else None,
-            default=p.interval,
-            adaptive=p.adaptive,
-            floor=p.min_interval,
-            ceiling=p.max_interval,
-        )
+        f.name: poll.interval_for(f.interval, f.priority, known[f.name].cadence if f.name in known else None)
         for f in config.feeds
     }
     click.echo(format_feeds(rows, _now(), every), nl=False)

@@ -25,7 +25,6 @@ from monitor.config import Config, FeedConfig, load_config
 from monitor.errors import ConfigError, RasadError, StoreError, StoreLost
 from monitor.logs import event
 from monitor.runtime import Runtime, open_runtime, open_store
-from monitor.schedule import poll_interval
 from monitor.sdnotify import Notifier
 from monitor.store import Store
 from monitor.units import format_duration
@@ -204,15 +203,8 @@ class Daemon:
 
     def _interval(self, feed: FeedConfig) -> timedelta:
         """The feed's polling interval: fixed, priority, or its cadence as last learned."""
-        p = self.config.settings.poll
-        return poll_interval(
-            fixed=feed.interval,
-            priority=feed.priority,
-            learned=self._learned.get(feed.name),
-            default=p.interval,
-            adaptive=p.adaptive,
-            floor=p.min_interval,
-            ceiling=p.max_interval,
+        return self.config.settings.poll.interval_for(
+            feed.interval, feed.priority, self._learned.get(feed.name)
         )
 
     def _follow_cadence(self, feed: FeedConfig, report_interval: timedelta | None) -> None:

@@ -28,7 +28,7 @@ from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
-from monitor.schedule import cadence, max_age, next_poll, poll_interval, trust_validators
+from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
 from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
 from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
@@ -174,16 +174,8 @@ class Pipeline:
 
     def interval_for(self, feed: FeedConfig, learned: timedelta | None) -> timedelta:
         """How often ``feed`` is polled: see :func:`monitor.schedule.poll_interval`."""
-        p = self.polling
-        return poll_interval(
-            fixed=feed.interval,
-            priority=feed.priority,
-            learned=learned,
-            default=self.default_interval,
-            adaptive=p is not None and p.adaptive,
-            floor=p.min_interval if p is not None else self.default_interval,
-            ceiling=p.max_interval if p is not None else self.default_interval,
-        )
+        polling = self.polling or PollSettings(interval=self.default_interval)
+        return polling.interval_for(feed.interval, feed.priority, learned)
 
     async def _story(self, article: Article, matched: bool, now: datetime) -> StoryLink:
         """Every article's words are kept (they tell which words are rare); a matched one may join a story."""

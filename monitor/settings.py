@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from monitor import dburl
 from monitor.configtypes import MODEL_CONFIG, between, size_between
 from monitor.pacing import parse_mode, parse_quiet
+from monitor.schedule import poll_interval
 from monitor.units import format_duration
 
 
@@ -44,6 +45,18 @@ class PollSettings(_Model):
                 {"low": str(self.min_interval), "high": str(self.max_interval)},
             )
         return self
+
+    def interval_for(self, fixed: timedelta | None, priority: bool, learned: timedelta | None) -> timedelta:
+        """How often a feed is polled (see :func:`monitor.schedule.poll_interval`)."""
+        return poll_interval(
+            fixed=fixed,
+            priority=priority,
+            learned=learned,
+            default=self.interval,
+            adaptive=self.adaptive,
+            floor=self.min_interval,
+            ceiling=self.max_interval,
+        )
 
 
 class NetworkSettings(_Model):

@@ -30,8 +30,8 @@ from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
-from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
-from monitor.stories import Rarity, as_written, assign, features, lead_terms, shared_passages
+from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink, StoryMember
+from monitor.stories import Rarity, Vectors, as_written, assign, features, lead_terms, shared_passages
 from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
 
 log = logging.getLogger("rasad.pipeline")
@@ -64,6 +64,10 @@ class Pipeline:
     _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
     _rarity_at: datetime | None = field(default=None, init=False, repr=False)
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _vectors: Vectors = field(default_factory=Vectors, init=False, repr=False)
+    _members: dict[int, StoryMember] = field(default_factory=dict, init=False, repr=False)
+    _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
+    _members_at: datetime | None = field(default=None, init=False, repr=False)
     # new articles worked on at once (page fetched, extracted, matched, stored); the others wait,
     # likely alerts first: a burst of a thousand new items neither holds a thousand pages in memory
     # nor makes the few that matter wait behind all the others
@@ -187,7 +191,7 @@ class Pipeline:
         if not matched:
             return StoryLink(words)  # only matched articles join stories: no lead terms needed
         lead = lead_terms(article.title, article.body)
-        earlier = await asyncio.to_thread(self.store.story_candidates, now - window * 2)
+        earlier = await self._candidates(now - window * 2, now)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],
             article.published or now,
@@ -195,6 +199,8 @@ class Pipeline:
             rarity,
             window,
             self.stories.threshold,
+            keys=[m.article_id for m in earlier],
+            vectors=self._vectors,
         )
         if joined is None or best is None:
             return StoryLink(words, lead=lead)
@@ -202,6 +208,18 @@ class Pipeline:
         passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
         common = as_written(article.title, article.body, common)
         return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
+
+    async def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
+        """Recent story members, oldest first: kept between decisions, only newer ones read from
+        the store (a member's story never changes once stored); read whole again every RARITY_TTL,
+        so members another process stored out of id order are not missed for long."""
+        if self._members_at is None or now - self._members_at > RARITY_TTL:
+            self._members, self._members_upto, self._members_at = {}, 0, now
+        for m in await asyncio.to_thread(self.store.story_candidates, since, self._members_upto):
+            self._members[m.article_id] = m
+            self._members_upto = max(self._members_upto, m.article_id)
+        self._members = {i: m for i, m in self._members.items() if m.fetched is None or m.fetched >= since}
+        return list(self._members.values())
 
     async def _recent_rarity(self, now: datetime, window: timedelta) -> Rarity:
         """How rare each word is in recent articles: read from the store at most every RARITY_TTL

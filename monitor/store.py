@@ -188,6 +188,7 @@ class StoryMember:
     title: str
     url: str
     lead: Counter[str] = field(default_factory=Counter)
+    fetched: datetime | None = None  # when Rasad stored it
 
 
 @dataclass(frozen=True)
@@ -977,9 +978,9 @@ class Store:
 
     # -- stories
 
-    def story_candidates(self, since: datetime) -> list[StoryMember]:
-        """Articles that belong to a story and were first seen since ``since`` (read as plain
-        columns: this runs for every matched article, over every recent story member)."""
+    def story_candidates(self, since: datetime, after: int = 0) -> list[StoryMember]:
+        """Articles that belong to a story and were first seen since ``since``, with an id above
+        ``after`` (a caller that keeps the earlier ones reads only what is new); plain columns."""
         with self._read("read stories") as s:
             rows = s.exec(
                 select(  # type: ignore[call-overload]
@@ -994,10 +995,11 @@ class Store:
                 )
                 .where(col(ArticleRow.story_id).is_not(None))
                 .where(col(ArticleRow.fetched_at) >= since)
+                .where(col(ArticleRow.id) > after)
                 .order_by(col(ArticleRow.id))
             ).all()
             return [
-                StoryMember(i, story, published or fetched, source, title, url, _lead(lead))
+                StoryMember(i, story, published or fetched, source, title, url, _lead(lead), fetched)
                 for i, story, published, fetched, source, title, url, lead in rows
             ]
 

@@ -182,6 +182,31 @@ def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[st
     return out
 
 
+class Vectors:
+    """Earlier articles' vectors, kept while the weights they were made with stay close to the
+    current ones: all are dropped when the rarity table is replaced or has grown by ``drift`` of its
+    documents since. A backlog compares each matched article with every earlier one; without this,
+    each comparison rebuilt the earlier article's vector, and a backlog cost its square."""
+
+    def __init__(self, drift: float = 0.1, limit: int = 50_000) -> None:
+        self.drift = drift
+        self.limit = limit
+        self._made_with: tuple[int, int] | None = None  # (id of the rarity table, its documents)
+        self._vectors: dict[int, dict[str, float]] = {}
+
+    def get(self, key: int, terms: Counter[str], rarity: Rarity, idfs: dict[str, float]) -> dict[str, float]:
+        made = self._made_with
+        if made is None or made[0] != id(rarity) or rarity.docs > made[1] * (1 + self.drift):
+            self._vectors.clear()
+            self._made_with = (id(rarity), rarity.docs)
+        found = self._vectors.get(key)
+        if found is None:
+            if len(self._vectors) >= self.limit:
+                self._vectors.clear()
+            found = self._vectors[key] = vector(terms, rarity, idfs)
+        return found
+
+
 def assign(
     earlier: list[tuple[datetime, Counter[str], int]],
     published: datetime,
@@ -189,16 +214,25 @@ def assign(
     rarity: Rarity,
     window: timedelta,
     threshold: float,
+    *,
+    keys: list[int] | None = None,
+    vectors: Vectors | None = None,
 ) -> tuple[int | None, float, list[str], int | None]:
     """The story this article belongs to, if any, of ``earlier``: (published, lead terms, story).
-    Returns (story, best score, rarest shared lead terms, index in ``earlier`` of the best match)."""
+    Returns (story, best score, rarest shared lead terms, index in ``earlier`` of the best match).
+    ``keys`` (the earlier articles' ids) and ``vectors``: reuse their vectors across decisions."""
     idfs: dict[str, float] = {}
     mine = vector(lead, rarity, idfs)
     best: tuple[float, int, int] | None = None
     for n, (when, other, story) in enumerate(earlier):
-        if abs(published - when) > window:
+        if abs(published - when) > window or mine.keys().isdisjoint(other):
             continue
-        score = cosine(mine, vector(other, rarity, idfs)) if not mine.keys().isdisjoint(other) else 0.0
+        theirs = (
+            vectors.get(keys[n], other, rarity, idfs)
+            if vectors is not None and keys is not None
+            else vector(other, rarity, idfs)
+        )
+        score = cosine(mine, theirs)
         if best is None or score > best[0]:
             best = (score, story, n)
     if best is None or best[0] < threshold:

@@ -282,3 +282,23 @@ def test_ingest_commits_without_waiting_for_the_disk_and_delivery_states_wait(st
         assert durable and set(durable) == {"PRAGMA synchronous = FULL"}
     else:
         assert lazy == ["SET LOCAL synchronous_commit TO OFF"] and durable == []
+
+
+def test_story_members_can_be_read_from_an_id_on(store):
+    from collections import Counter
+
+    from monitor.store import StoryLink
+
+    for key in ("k1", "k2"):
+        store.save_article(
+            "كتابات",
+            article(key),
+            [(a_match(), ["email"])],
+            NOW,
+            StoryLink(frozenset({"قوات"}), lead=Counter({"قوات": 1})),
+        )
+    first, second = store.story_candidates(NOW - timedelta(days=1))
+    assert [m.article_id for m in store.story_candidates(NOW - timedelta(days=1), first.article_id)] == [
+        second.article_id
+    ]
+    assert second.fetched == NOW and second.lead == Counter({"قوات": 1})

@@ -214,3 +214,29 @@ def test_a_wire_copy_with_other_boilerplate_is_the_same_story_another_event_is_n
     threshold = StorySettings().threshold
     assert cosine(original, copy) > 0.8 > threshold
     assert cosine(original, other) < threshold
+
+
+def test_earlier_vectors_are_reused_until_the_weights_drift():
+    from collections import Counter
+
+    from monitor.stories import Vectors
+
+    rarity = Rarity()
+    for words in (["قوات", "التحالف", "بغداد"], ["قوات", "الانسحاب"], ["الطقس", "بغداد"]):
+        rarity.add(words)
+    leads = [Counter({"قوات": 2, "التحالف": 1}), Counter({"الطقس": 1, "بغداد": 1})]
+    earlier = [(datetime(2026, 11, 1, tzinfo=UTC), lead, story) for story, lead in enumerate(leads, 1)]
+    cache = Vectors(drift=0.5)
+    mine = Counter({"قوات": 1, "التحالف": 2})
+    plain = assign(earlier, earlier[0][0], mine, rarity, timedelta(days=3), 0.2)
+    cached = assign(
+        earlier, earlier[0][0], mine, rarity, timedelta(days=3), 0.2, keys=[10, 11], vectors=cache
+    )
+    assert cached == plain and plain[0] == 1  # the same decision
+    first = cache.get(10, leads[0], rarity, {})
+    rarity.add(["الطقس"])  # 3 → 4 documents: within the drift
+    assert cache.get(10, leads[0], rarity, {}) is first
+    for _ in range(3):
+        rarity.add(["الطقس"])  # 7 documents: beyond it, made again with today's weights
+    again = cache.get(10, leads[0], rarity, {})
+    assert again is not first and again == vector(leads[0], rarity)

@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.config import StorySettings  # noqa: E402
 from monitor.model import Article, Match, TermHit  # noqa: E402
-from monitor.pipeline import Pipeline  # noqa: E402
 from monitor.store import Store, StoryLink  # noqa: E402
 from monitor.stories import features, lead_terms  # noqa: E402
+from monitor.storydesk import StoryDesk  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -72,15 +72,15 @@ def main() -> None:
             f"store: {args.articles} recent articles, {args.members} in stories "
             f"(filled in {time.perf_counter() - start:.1f} s)"
         )
-        pipeline = Pipeline(store, None, None, 0, 0, lambda: NOW, stories=StorySettings())  # type: ignore[arg-type]
+        desk = StoryDesk(store, StorySettings())
         title, body = seed_texts()[3]
         article = Article("new", "https://y.example/new", "another outlet", title, "", body, NOW)
 
         def place(cold: bool) -> float:
-            if cold:
-                pipeline._rarity = None
+            if cold:  # read again from the store: the rarity table and the story members
+                desk._rarity = desk._members_at = None
             t0 = time.perf_counter()
-            asyncio.run(pipeline._story(article, True, NOW))
+            asyncio.run(desk.link(article, True, NOW))
             return time.perf_counter() - t0
 
         cold = statistics.median(place(True) for _ in range(args.repeat))

@@ -30,15 +30,14 @@ from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
-from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink, StoryMember
-from monitor.stories import Rarity, Vectors, as_written, assign, features, lead_terms, shared_passages
+from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
+from monitor.storydesk import StoryDesk
 from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
 
 log = logging.getLogger("rasad.pipeline")
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
-RARITY_TTL = timedelta(minutes=30)
 PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest item is a misreading
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
@@ -61,13 +60,8 @@ class Pipeline:
     tz: tzinfo = UTC  # for digest times
     stories: StorySettings | None = None  # group one story's articles from several outlets
     updates: Mapping[str, str] = field(default_factory=dict)  # channel → its story_updates setting
-    _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
-    _rarity_at: datetime | None = field(default=None, init=False, repr=False)
+    _desk: StoryDesk | None = field(default=None, init=False, repr=False)  # when stories are on
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
-    _vectors: Vectors = field(default_factory=Vectors, init=False, repr=False)
-    _members: dict[int, StoryMember] = field(default_factory=dict, init=False, repr=False)
-    _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
-    _members_at: datetime | None = field(default=None, init=False, repr=False)
     # new articles worked on at once (page fetched, extracted, matched, stored); the others wait,
     # likely alerts first: a burst of a thousand new items neither holds a thousand pages in memory
     # nor makes the few that matter wait behind all the others
@@ -81,6 +75,8 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self._capacity = WaitList(list(range(self.in_flight)))
+        if self.stories is not None:
+            self._desk = StoryDesk(self.store, self.stories)
         self._articles = Batcher(lambda items: self.store.save_articles(items))
         self._polls = Batcher(lambda polls: self.store.record_polls(polls))
 
@@ -181,58 +177,6 @@ class Pipeline:
         polling = self.polling or PollSettings(interval=self.default_interval)
         return polling.interval_for(feed.interval, feed.priority, learned)
 
-    async def _story(self, article: Article, matched: bool, now: datetime) -> StoryLink:
-        """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
-        assert self.stories is not None
-        words = features(article.title, article.body)
-        window = self.stories.window
-        rarity = await self._recent_rarity(now, window)
-        rarity.add(words)
-        if not matched:
-            return StoryLink(words)  # only matched articles join stories: no lead terms needed
-        lead = lead_terms(article.title, article.body)
-        earlier = await self._candidates(now - window * 2, now)
-        joined, score, common, best = assign(
-            [(m.published, m.lead, m.story_id) for m in earlier],
-            article.published or now,
-            lead,
-            rarity,
-            window,
-            self.stories.threshold,
-            keys=[m.article_id for m in earlier],
-            vectors=self._vectors,
-        )
-        if joined is None or best is None:
-            return StoryLink(words, lead=lead)
-        title, body = await asyncio.to_thread(self.store.article_text, earlier[best].article_id)
-        passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
-        common = as_written(article.title, article.body, common)
-        return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
-
-    async def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
-        """Recent story members, oldest first: kept between decisions, only newer ones read from
-        the store (a member's story never changes once stored); read whole again every RARITY_TTL,
-        so members another process stored out of id order are not missed for long."""
-        if self._members_at is None or now - self._members_at > RARITY_TTL:
-            self._members, self._members_upto, self._members_at = {}, 0, now
-        for m in await asyncio.to_thread(self.store.story_candidates, since, self._members_upto):
-            self._members[m.article_id] = m
-            self._members_upto = max(self._members_upto, m.article_id)
-        self._members = {i: m for i, m in self._members.items() if m.fetched is None or m.fetched >= since}
-        return list(self._members.values())
-
-    async def _recent_rarity(self, now: datetime, window: timedelta) -> Rarity:
-        """How rare each word is in recent articles: read from the store at most every RARITY_TTL
-        (thousands of word lists), kept current in between by adding each new article."""
-        if self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL:
-            rarity = Rarity()
-            for recent in await asyncio.to_thread(
-                self.store.recent_words, now - max(window * 2, timedelta(days=7))
-            ):
-                rarity.add(recent)
-            self._rarity, self._rarity_at = rarity, now
-        return self._rarity
-
     def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
         assert self.health is not None
         rules = HealthRules(self.health.failures, self.health.silence_factor, self.health.min_silence)
@@ -280,12 +224,12 @@ class Pipeline:
             article = await self.build_article(feed.name, item)
             found = match(article, ruleset, now)
             story: StoryLink | None
-            if found and self.stories is not None:
+            if found and self._desk is not None:
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
-                    story = await self._story(article, True, now)
+                    story = await self._desk.link(article, True, now)
                     await self._save(feed, article, found, story, ruleset, now)
             else:  # joins no story: stored with the others ready at the same time
-                story = await self._story(article, False, now) if self.stories is not None else None
+                story = await self._desk.link(article, False, now) if self._desk is not None else None
                 await self._save(feed, article, found, story, ruleset, now)
         finally:
             self._capacity.give(token)

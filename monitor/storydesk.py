@@ -1,0 +1,84 @@
+"""Which story a new article joins: the stateful side of :mod:`monitor.stories` (pure measures).
+
+``StoryDesk.link(article, matched, now)`` keeps every article's words (they tell which words are
+rare) and decides for a matched one whether it joins an earlier story. What it keeps between
+decisions, each read again from the store every RARITY_TTL: the word rarity table (kept current
+by adding each new article), the recent story members (only newer ids read in between) and their
+vectors (:class:`monitor.stories.Vectors`). The caller decides one matched article at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.config import StorySettings
+from monitor.model import Article
+from monitor.store import Store, StoryLink, StoryMember
+from monitor.stories import Rarity, Vectors, as_written, assign, features, lead_terms, shared_passages
+
+RARITY_TTL = timedelta(minutes=30)
+
+
+@dataclass
+class StoryDesk:
+    store: Store
+    settings: StorySettings
+    _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
+    _rarity_at: datetime | None = field(default=None, init=False, repr=False)
+    _vectors: Vectors = field(default_factory=Vectors, init=False, repr=False)
+    _members: dict[int, StoryMember] = field(default_factory=dict, init=False, repr=False)
+    _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
+    _members_at: datetime | None = field(default=None, init=False, repr=False)
+
+    async def link(self, article: Article, matched: bool, now: datetime) -> StoryLink:
+        """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
+        words = features(article.title, article.body)
+        window = self.settings.window
+        rarity = await self._recent_rarity(now, window)
+        rarity.add(words)
+        if not matched:
+            return StoryLink(words)  # only matched articles join stories: no lead terms needed
+        lead = lead_terms(article.title, article.body)
+        earlier = await self._candidates(now - window * 2, now)
+        joined, score, common, best = assign(
+            [(m.published, m.lead, m.story_id) for m in earlier],
+            article.published or now,
+            lead,
+            rarity,
+            window,
+            self.settings.threshold,
+            keys=[m.article_id for m in earlier],
+            vectors=self._vectors,
+        )
+        if joined is None or best is None:
+            return StoryLink(words, lead=lead)
+        title, body = await asyncio.to_thread(self.store.article_text, earlier[best].article_id)
+        passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
+        common = as_written(article.title, article.body, common)
+        return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
+
+    async def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
+        """Recent story members, oldest first: kept between decisions, only newer ones read from
+        the store (a member's story never changes once stored); read whole again every RARITY_TTL,
+        so members another process stored out of id order are not missed for long."""
+        if self._members_at is None or now - self._members_at > RARITY_TTL:
+            self._members, self._members_upto, self._members_at = {}, 0, now
+        for m in await asyncio.to_thread(self.store.story_candidates, since, self._members_upto):
+            self._members[m.article_id] = m
+            self._members_upto = max(self._members_upto, m.article_id)
+        self._members = {i: m for i, m in self._members.items() if m.fetched is None or m.fetched >= since}
+        return list(self._members.values())
+
+    async def _recent_rarity(self, now: datetime, window: timedelta) -> Rarity:
+        """How rare each word is in recent articles: read from the store at most every RARITY_TTL
+        (thousands of word lists), kept current in between by adding each new article."""
+        if self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL:
+            rarity = Rarity()
+            for recent in await asyncio.to_thread(
+                self.store.recent_words, now - max(window * 2, timedelta(days=7))
+            ):
+                rarity.add(recent)
+            self._rarity, self._rarity_at = rarity, now
+        return self._rarity

@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from monitor.site import Site, send
+from monitor.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -449,3 +450,12 @@ class Relay:
     def url(self, database_url: str) -> str:
         """``database_url`` (on 127.0.0.1:5432) through this relay."""
         return database_url.replace(f"{self.target[0]}:{self.target[1]}", f"127.0.0.1:{self.port}")
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[Store]:
+    """An empty SQLite store (modules that test the store itself use their own, on each backend)."""
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    s.create()
+    yield s
+    s.close()

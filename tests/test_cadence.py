@@ -73,14 +73,6 @@ def feed_every(minutes: int, count: int, base: str, first: int = 1) -> bytes:
     return f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
-    s.create()
-    yield s
-    s.close()
-
-
 def poll(store, feed, clock, polling):
     store.sync_feeds([(feed.name, feed.url)])
 

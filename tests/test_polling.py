@@ -12,7 +12,6 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.schedule import MAX_DELAY, max_age, next_poll, trust_validators
 from monitor.site import send
-from monitor.store import Store
 from tests.conftest import ROOT, Clock
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -71,14 +70,6 @@ def poll_once(store, site_url, clock, path):
             return await pipeline.poll(feed, load_config(ROOT / "config").ruleset)
 
     return asyncio.run(go())
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
-    s.create()
-    yield s
-    s.close()
 
 
 def test_429_retry_after_is_stored_as_the_next_attempt_and_shown(site, store):

@@ -75,6 +75,8 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self._capacity = WaitList(list(range(self.in_flight)))
+        if self.polling is None:  # made once, not at every poll
+            self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
             self._desk = StoryDesk(self.store, self.stories)
         self._articles = Batcher(lambda items: self.store.save_articles(items))
@@ -174,8 +176,8 @@ class Pipeline:
 
     def interval_for(self, feed: FeedConfig, learned: timedelta | None) -> timedelta:
         """How often ``feed`` is polled: see :func:`monitor.schedule.poll_interval`."""
-        polling = self.polling or PollSettings(interval=self.default_interval)
-        return polling.interval_for(feed.interval, feed.priority, learned)
+        assert self.polling is not None  # set in __post_init__
+        return self.polling.interval_for(feed.interval, feed.priority, learned)
 
     def _check_health(self, name: str, report: FeedReport, error_count: int, now: datetime) -> None:
         assert self.health is not None

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from monitor.arabic import readings, token_spans, tokens
 
@@ -42,6 +43,7 @@ TITLE_WEIGHT = 2  # a title word counts as much as two lead words
 LEAD_TOKENS = 80  # the body's first words: the lead, before the background
 
 
+@lru_cache(maxsize=32_768)  # every article says most of its words again: one look-up each
 def _term(tok: str) -> str | None:
     """A token's content term: clitic-free; function words, short words and single digits dropped."""
     if tok in _STOP:
@@ -54,7 +56,7 @@ def _term(tok: str) -> str | None:
 
 def features(title: str, body: str, limit: int = 1500) -> frozenset[str]:
     """Content words of an article (the corpus that says which words are rare)."""
-    return frozenset(t for tok in tokens(f"{title}\n{body}")[:limit] if (t := _term(tok)) is not None)
+    return frozenset(t for t in map(_term, set(tokens(f"{title}\n{body}")[:limit])) if t is not None)
 
 
 def lead_terms(title: str, body: str) -> Counter[str]:
@@ -112,9 +114,7 @@ def vector(terms: Counter[str], rarity: Rarity, idfs: dict[str, float] | None = 
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(x * b.get(w, 0.0) for w, x in a.items())
+    return sum(a[w] * b[w] for w in a.keys() & b.keys())
 
 
 def shared(a: Counter[str], b: Counter[str], rarity: Rarity, k: int = 8) -> list[str]:
@@ -137,6 +137,7 @@ def as_written(title: str, body: str, terms: Sequence[str]) -> list[str]:
     return [found.get(t, t) for t in terms]
 
 
+@lru_cache(maxsize=32_768)
 def _key(tok: str) -> str:
     """A token with its clitics removed, for comparing passages (والتحالف and التحالف meet)."""
     if tok.isdigit():

@@ -673,12 +673,13 @@ class Store:
                         s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all()
                     )
                 out: list[list[int]] = []
+                feed_ids: dict[str, int] = {}
                 for feed, article, matches, now, story in items:
                     if article.key in stored_keys:
                         out.append([])
                         continue
                     stored_keys.add(article.key)
-                    out.append(self._add_article(s, feed, article, matches, now, story))
+                    out.append(self._add_article(s, feed, article, matches, now, story, feed_ids))
                 return out
         except IntegrityError:
             # another process stored one of them meanwhile (PostgreSQL, several daemons): one by one
@@ -694,9 +695,18 @@ class Store:
         matches: Sequence[tuple[Match, Sequence[RouteSpec]]],
         now: datetime,
         story: StoryLink | None,
+        feed_ids: dict[str, int] | None = None,
     ) -> list[int]:
-        feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
-        assert feed_id is not None
+        """Add one article with its matches and deliveries to ``s``. An article without matches is
+        only added: the transaction's next flush inserts it with the others (one statement for
+        many); one with matches is flushed at once, for the ids its matches and story need.
+        ``feed_ids``: feeds' ids already read in this transaction."""
+        feed_id = None if feed_ids is None else feed_ids.get(feed)
+        if feed_id is None:
+            feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
+            assert feed_id is not None
+            if feed_ids is not None:
+                feed_ids[feed] = feed_id
         row = ArticleRow(
             key=article.key,
             feed_id=feed_id,
@@ -718,9 +728,11 @@ class Store:
             row.story_id, row.story_score = story.joined, story.score
             row.story_shared = json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
         s.add(row)
+        if not matches:
+            return []
         s.flush()
         assert row.id is not None
-        if story is not None and story.joined is None and matches:
+        if story is not None and story.joined is None:
             row.story_id = row.id  # it starts a story
             s.add(row)
         ids = []

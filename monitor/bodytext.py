@@ -24,6 +24,7 @@ from monitor.arabic import normalize
 _WORD = re.compile(r"[^\W_]+")
 COVERED = 0.6  # a summary most of whose three-word runs the body has is already in it
 MIN_WORDS = 6  # a shorter summary or description says too little to judge
+MIN_HEADLINE_WORDS = 4  # a shorter headline at a line's start may be the lead's own first words
 LEAD_MAX = 1_500  # characters: an element longer than a lead paragraph is a block of the page
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.+|…|\[…\]|\[\.\.\.\])\s*$")
 _FEED_TAILS = re.compile(
@@ -110,10 +111,21 @@ def page_lead(tree: HtmlElement, description: str, body: str) -> str | None:
 
 
 def without_repeated_title(body: str, title: str) -> str:
-    """``body`` without a first line that repeats the headline."""
+    """``body`` without a first line that repeats the headline, or without the headline that
+    begins its first line (layouts that put the headline and the lead in one block: Maghress)."""
     first, _, rest = body.partition("\n")
-    if rest and title and words(first) == words(title):
+    heading = words(title)
+    if not heading:
+        return body
+    said = words(first)
+    if rest and said == heading:
         return rest.lstrip("\n")
+    if len(heading) >= MIN_HEADLINE_WORDS and len(said) > len(heading) and said[: len(heading)] == heading:
+        # cut after the headline's last word: the shortest start of the line that reads as it
+        for cut in (m.end() for m in _WORD.finditer(first, 0, 3 * len(title) + 40)):
+            if words(first[:cut]) == heading:
+                lead = first[cut:].lstrip(" \t|:-–—.،")
+                return f"{lead}\n{rest}" if rest else lead
     return body
 
 

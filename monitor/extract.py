@@ -36,6 +36,7 @@ _DESCRIPTIONS = (
     '//meta[@name="description"]/@content',
     '//meta[@name="twitter:description"]/@content',
 )
+_TITLES = ('//meta[@property="og:title"]/@content', '//meta[@name="twitter:title"]/@content')
 _LINK = re.compile(rb"<a[\s>]", re.IGNORECASE)  # an opening <a> tag, in any ASCII-compatible encoding
 _WARM_UP_PAGE = (
     "<html><head><title>تسخين</title></head><body><article><h1>تسخين</h1><p>"
@@ -77,11 +78,12 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     tree = trafilatura.load_html(page)
     if tree is None:
         return Extracted(title=title, body=body, published=None)
-    headline = page_headline(tree, title)
+    named = title if metadata else _first(tree, _TITLES)  # the body is cleaned as with metadata
+    headline = page_headline(tree, named)
     if metadata:
-        title = clean_title(title, [getattr(doc, "sitename", None) or "", *host_names(url)], headline)
-    body = without_trailing_chrome(without_repeated_title(without_repeated_title(body, title), headline))
-    description = getattr(doc, "description", None) if metadata else _description(tree)
+        title = named = clean_title(title, [getattr(doc, "sitename", None) or "", *host_names(url)], headline)
+    body = without_trailing_chrome(without_repeated_title(without_repeated_title(body, named), headline))
+    description = getattr(doc, "description", None) if metadata else _first(tree, _DESCRIPTIONS)
     lead = page_lead(tree, description or "", body)
     return Extracted(
         title=title,
@@ -90,9 +92,10 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     )
 
 
-def _description(tree: HtmlElement) -> str:
-    """The page's description as its metadata gives it (what trafilatura's metadata search reads)."""
-    for xpath in _DESCRIPTIONS:
+def _first(tree: HtmlElement, xpaths: tuple[str, ...]) -> str:
+    """The first non-empty value of ``xpaths``: the page's description or title as its metadata
+    gives it (what trafilatura's metadata search reads first)."""
+    for xpath in xpaths:
         for value in tree.xpath(xpath):
             text = " ".join(str(value).split())
             if text:

@@ -19,6 +19,8 @@ PAGES = {
     "headline_in_body": "https://www.alwadinews.example/article/825-agriculture",
     "comment_policy": "http://arabic.ufuq.example/2013/middle_east/9/18/solar.plant/index.html",
     "newsletter_and_site_title": "https://www.alnahar-aljadeed.example/story/2020/9/15/irrigation/4943",
+    # Maghress: the headline and the lead in one block, so trafilatura gives them as one line
+    "headline_span_in_lead": "https://www.maghress.example/alakhbar/2001",
 }
 
 
@@ -121,6 +123,22 @@ def test_the_same_words_inside_the_article_are_kept():
 def test_a_repeated_headline_is_dropped_from_the_body():
     assert without_repeated_title("خبر عاجل\nنص الخبر", "خبر عاجل") == "نص الخبر"
     assert without_repeated_title("نص الخبر\nخبر عاجل", "خبر عاجل") == "نص الخبر\nخبر عاجل"
+
+
+def test_a_headline_that_begins_the_lead_line_is_cut_from_it():
+    title = "عاجل.. الحكومة تعلن خطة جديدة -التفاصيل"
+    body = "| عاجل.. الحكومة تُعلن خطة جديدة -التفاصيل أعلنت الوزارة اليوم خطة.\nوقال الوزير إنها تبدأ غدا."
+    assert without_repeated_title(body, title) == "أعلنت الوزارة اليوم خطة.\nوقال الوزير إنها تبدأ غدا."
+    assert without_repeated_title(body.split("\n")[0], title) == "أعلنت الوزارة اليوم خطة."
+
+
+def test_a_lead_that_starts_with_a_short_headline_s_words_keeps_them():
+    # a three-word headline at a line's start is as likely the lead's own first words
+    body = "الحكومة تعلن خطة لدعم المزارعين في الجنوب.\nوقال الوزير إنها تبدأ غدا."
+    assert without_repeated_title(body, "الحكومة تعلن خطة") == body
+    # a longer line that only shares the headline's first words is left alone
+    title = "الحكومة تعلن خطة جديدة للمزارعين"
+    assert without_repeated_title("الحكومة تعلن خطة جديدة للصيادين في الشمال", title).startswith("الحكومة")
 
 
 LEAD = "أعلنت وزارة الصحة اليوم تسجيل ثلاثين إصابة جديدة بالفيروس ليرتفع العدد الإجمالي إلى مئتي إصابة."

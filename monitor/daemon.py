@@ -26,6 +26,7 @@ from monitor.errors import ConfigError, RasadError, StoreError, StoreLost
 from monitor.logs import event
 from monitor.runtime import Runtime, open_runtime, open_store
 from monitor.sdnotify import Notifier
+from monitor.skipped import SkippedRuns
 from monitor.store import Store
 from monitor.units import format_duration
 
@@ -81,7 +82,7 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             return 0
-        skipped = _SkippedRuns()
+        skipped = SkippedRuns()
         for name in SCHEDULER_LOGGERS:
             logging.getLogger(name).addFilter(skipped)
         async with open_runtime(self.config, store=store) as rt:
@@ -277,7 +278,7 @@ class Daemon:
             if self._stop.is_set():
                 return
 
-    async def _watchdog(self, skipped: _SkippedRuns) -> None:
+    async def _watchdog(self, skipped: SkippedRuns) -> None:
         """Pings systemd's watchdog from the event loop (a blocked loop misses it), and says once a
         minute how many scheduled polls were skipped because the previous one was still running."""
         interval = self.notifier.watchdog_interval
@@ -389,27 +390,3 @@ def _safe_url(url: str) -> str:
 
 async def run(config_dir: Path, stop_timeout: float = 60.0) -> int:
     return await Daemon(load_config(config_dir), stop_timeout=stop_timeout).run()
-
-
-class _SkippedRuns(logging.Filter):
-    """APScheduler warns once per skipped run ("maximum number of running instances reached", "was
-    missed by"): with a thousand feeds behind, thousands of lines. They are counted instead, and the
-    daemon reports the count once a minute (``poll.behind``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-        self.jobs: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if "maximum number of running instances" in text or "was missed by" in text:
-            self.count += 1
-            self.jobs.add(text.split('"', 2)[1] if text.count('"') >= 2 else "?")
-            return False
-        return True
-
-    def take(self) -> tuple[int, int]:
-        count, feeds = self.count, len(self.jobs)
-        self.count, self.jobs = 0, set()
-        return count, feeds

@@ -7,9 +7,10 @@ line per host when ready. Every response has an ETag and answers ``If-None-Match
 news site behind a CDN does.
 
 Pages look like real Arabic news pages (40–140 KB): a head with inline styles, scripts and JSON-LD,
-a navigation bar, the article (paragraphs made from the seed articles' sentences for one item in
-ten, from everyday news sentences for the others), a "most read" sidebar, related links and a
-footer. The server is asyncio with keep-alive, so that it costs little beside the clients measured.
+a header with share links and a nested menu, the article (paragraphs made from the seed articles'
+sentences for one item in ten, from everyday news sentences for the others), related-news, "most
+read" and "latest" cards, ad slots and a footer of link columns. Their markup is as dense as real
+pages': trafilatura takes about as long on them as on real Arabic article pages (README). The server is asyncio with keep-alive, so that it costs little beside the clients measured.
 """
 
 from __future__ import annotations
@@ -66,36 +67,76 @@ def _chrome(rng: random.Random, host: int) -> tuple[str, str, str]:
     style = "\n".join(
         f".c{i}{{margin:{i % 7}px;padding:{i % 5}px;"
         f"color:#{rng.randrange(16**6):06x};font-size:{12 + i % 6}px}}"
-        for i in range(rng.randrange(300, 900))
+        for i in range(rng.randrange(100, 300))
     )
     script = "\n".join(
-        f"window.__d{i}=function(a,b){{return (a*{i}+b)%{i + 7}}};" for i in range(rng.randrange(200, 700))
+        f"window.__d{i}=function(a,b){{return (a*{i}+b)%{i + 7}}};" for i in range(rng.randrange(60, 200))
     )
-    nav = "".join(f'<li><a href="/section/{i}">قسم {i}</a></li>' for i in range(60))
-    footer = "".join(f'<a href="/page/{i}">صفحة {i}</a> ' for i in range(80))
+    # a mega-menu: sections with their sub-sections, as news sites nest them
+    nav = "".join(
+        f'<li class="menu-item has-sub" data-id="{i}"><a class="menu-link" href="/section/{i}">قسم {i}</a>'
+        f'<ul class="sub-menu">'
+        + "".join(
+            f'<li class="menu-item"><a class="menu-link" href="/section/{i}/{j}"><span>فرع {j}</span></a></li>'
+            for j in range(6)
+        )
+        + "</ul></li>"
+        for i in range(16)
+    )
+    share = "".join(
+        f'<a class="share share-{n}" href="https://{n}.example/share" rel="nofollow"><i class="icon-{n}"></i>'
+        f"<span>{n}</span></a>"
+        for n in ("facebook", "twitter", "whatsapp", "telegram", "email")
+    )
+    footer = "".join(
+        f'<div class="footer-col"><h4>{rng.choice(OTHER)[:20]}</h4><ul>'
+        + "".join(f'<li><a href="/page/{c}-{k}">صفحة {k}</a></li>' for k in range(12))
+        + "</ul></div>"
+        for c in range(6)
+    )
     head = f"<style>{style}</style><script>{script}</script>"
-    return head, f'<nav class="menu"><ul>{nav}</ul></nav>', f"<footer><p>موقع {host}</p>{footer}</footer>"
+    top = (
+        f'<header class="site-header"><div class="top-bar"><span class="today">{host}</span>{share}</div>'
+        f'<div class="logo"><a href="/"><img src="/logo.png" alt="موقع {host}"></a></div>'
+        f'<nav class="menu"><ul class="main-menu">{nav}</ul></nav></header>'
+        '<div class="ad-slot" data-slot="top" data-size="728x90"><div id="ad-top"></div></div>'
+    )
+    return head, top, f'<footer class="site-footer"><p>موقع {host}</p>{footer}</footer>'
+
+
+def _cards(rng: random.Random, count: int, kind: str) -> str:
+    """Teaser cards (related news, most read): a picture, a headline, a date and an excerpt each."""
+    return "".join(
+        f'<div class="card card-{kind}"><a class="card-link" href="/news/{rng.randrange(10**6)}">'
+        f'<div class="card-img"><img src="/img/{rng.randrange(10**6)}.jpg" alt="" loading="lazy"></div>'
+        f'<div class="card-body"><h3 class="card-title">{rng.choice(OTHER)}</h3>'
+        f'<span class="card-date">منذ {rng.randrange(1, 59)} دقيقة</span>'
+        f'<p class="card-excerpt">{rng.choice(OTHER)}</p></div></a></div>'
+        for _ in range(count)
+    )
 
 
 def _page(rng: random.Random, title: str, paragraphs: list[str], when: datetime, host: int) -> str:
-    head, nav, footer = _chrome(rng, host)
+    head, top, footer = _chrome(rng, host)
     ld = json.dumps(
         {"@type": "NewsArticle", "headline": title, "datePublished": when.isoformat()}, ensure_ascii=False
     )
-    most_read = "".join(
-        f'<li><a href="/news/{rng.randrange(10**6)}">{rng.choice(OTHER)}</a></li>' for _ in range(25)
-    )
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    tags = "".join(f'<a class="tag" href="/tag/{i}">وسم {i}</a>' for i in range(rng.randrange(3, 8)))
     return (
         '<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
         f"<title>{title} | موقع {host}</title>"
         f'<meta property="og:title" content="{title}">'
         f'<meta property="article:published_time" content="{when.isoformat()}">{head}'
-        f'<script type="application/ld+json">{ld}</script></head><body>{nav}'
-        f'<div class="wrap"><article><h1>{title}</h1>'
+        f'<script type="application/ld+json">{ld}</script></head><body>{top}'
+        f'<div class="wrap"><div class="breadcrumb"><a href="/">الرئيسية</a> › <a href="/section/1">أخبار</a></div>'
+        f'<main><article><h1>{title}</h1>'
         f'<time datetime="{when.isoformat()}">{when:%Y-%m-%d}</time>'
-        f'<div class="content">{body}</div></article>'
-        f"<aside><h3>الأكثر قراءة</h3><ul>{most_read}</ul></aside></div>{footer}</body></html>"
+        f'<div class="content">{body}</div><div class="tags">{tags}</div></article>'
+        f'<section class="related"><h2>أخبار ذات صلة</h2>{_cards(rng, 8, "related")}</section></main>'
+        f'<aside><h3>الأكثر قراءة</h3>{_cards(rng, 15, "most-read")}'
+        '<div class="ad-slot" data-slot="side" data-size="300x250"><div id="ad-side"></div></div>'
+        f'<h3>آخر الأخبار</h3>{_cards(rng, 10, "latest")}</aside></div>{footer}</body></html>'
     )
 
 

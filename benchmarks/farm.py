@@ -10,7 +10,8 @@ Pages look like real Arabic news pages (40–140 KB): a head with inline styles,
 a header with share links and a nested menu, the article (paragraphs made from the seed articles'
 sentences for one item in ten, from everyday news sentences for the others), related-news, "most
 read" and "latest" cards, ad slots and a footer of link columns. Their markup is as dense as real
-pages': trafilatura takes about as long on them as on real Arabic article pages (README). The server is asyncio with keep-alive, so that it costs little beside the clients measured.
+pages': trafilatura takes about as long on them as on real Arabic article pages (README). The
+server is asyncio with keep-alive, so that it costs little beside the clients measured.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def _chrome(rng: random.Random, host: int) -> tuple[str, str, str]:
         f'<li class="menu-item has-sub" data-id="{i}"><a class="menu-link" href="/section/{i}">قسم {i}</a>'
         f'<ul class="sub-menu">'
         + "".join(
-            f'<li class="menu-item"><a class="menu-link" href="/section/{i}/{j}"><span>فرع {j}</span></a></li>'
+            f'<li class="menu-item"><a class="menu-link" href="/section/{i}/{j}">'
+            f"<span>فرع {j}</span></a></li>"
             for j in range(6)
         )
         + "</ul></li>"
@@ -129,14 +131,15 @@ def _page(rng: random.Random, title: str, paragraphs: list[str], when: datetime,
         f'<meta property="og:title" content="{title}">'
         f'<meta property="article:published_time" content="{when.isoformat()}">{head}'
         f'<script type="application/ld+json">{ld}</script></head><body>{top}'
-        f'<div class="wrap"><div class="breadcrumb"><a href="/">الرئيسية</a> › <a href="/section/1">أخبار</a></div>'
-        f'<main><article><h1>{title}</h1>'
+        '<div class="wrap"><div class="breadcrumb"><a href="/">الرئيسية</a> › '
+        '<a href="/section/1">أخبار</a></div>'
+        f"<main><article><h1>{title}</h1>"
         f'<time datetime="{when.isoformat()}">{when:%Y-%m-%d}</time>'
         f'<div class="content">{body}</div><div class="tags">{tags}</div></article>'
         f'<section class="related"><h2>أخبار ذات صلة</h2>{_cards(rng, 8, "related")}</section></main>'
-        f'<aside><h3>الأكثر قراءة</h3>{_cards(rng, 15, "most-read")}'
+        f"<aside><h3>الأكثر قراءة</h3>{_cards(rng, 15, 'most-read')}"
         '<div class="ad-slot" data-slot="side" data-size="300x250"><div id="ad-side"></div></div>'
-        f'<h3>آخر الأخبار</h3>{_cards(rng, 10, "latest")}</aside></div>{footer}</body></html>'
+        f"<h3>آخر الأخبار</h3>{_cards(rng, 10, 'latest')}</aside></div>{footer}</body></html>"
     )
 
 

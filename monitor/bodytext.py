@@ -110,9 +110,20 @@ def page_lead(tree: HtmlElement, description: str, body: str) -> str | None:
     return best
 
 
-def without_repeated_title(body: str, title: str) -> str:
-    """``body`` without a first line that repeats the headline, or without the headline that
-    begins its first line (layouts that put the headline and the lead in one block: Maghress)."""
+def begins_with(body: str, title: str) -> bool:
+    """Whether the body's first line begins with the whole headline and goes on (cheap: the
+    line's start only)."""
+    heading = words(title)
+    said = words(body.partition("\n")[0][: 3 * len(title) + 40])
+    return MIN_HEADLINE_WORDS <= len(heading) < len(said) and said[: len(heading)] == heading
+
+
+def without_repeated_title(body: str, title: str, glued: bool = False) -> str:
+    """``body`` without a first line that repeats the headline. ``glued``: the page writes the
+    headline apart from the lead, so a first line that begins with it is the headline glued to the
+    lead (layouts that put both in one block: Maghress), and the headline is cut from it; a lead
+    that itself begins with the headline's words (sites often make the title of the lead's first
+    clause) is left whole."""
     first, _, rest = body.partition("\n")
     heading = words(title)
     if not heading:
@@ -120,7 +131,7 @@ def without_repeated_title(body: str, title: str) -> str:
     said = words(first)
     if rest and said == heading:
         return rest.lstrip("\n")
-    if len(heading) >= MIN_HEADLINE_WORDS and len(said) > len(heading) and said[: len(heading)] == heading:
+    if glued and begins_with(first, title):
         # cut after the headline's last word: the shortest start of the line that reads as it
         for cut in (m.end() for m in _WORD.finditer(first, 0, 3 * len(title) + 40)):
             if words(first[:cut]) == heading:

@@ -18,10 +18,11 @@ page has a few hundred; below the cap a page is extracted exactly as before.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml.html import HtmlElement
 
-from monitor.bodytext import page_lead, without_repeated_title, without_trailing_chrome
+from monitor.bodytext import begins_with, page_lead, without_repeated_title, without_trailing_chrome, words
 from monitor.errors import ExtractError
 from monitor.model import Extracted
 from monitor.pagedate import page_published
@@ -36,6 +37,7 @@ _DESCRIPTIONS = (
     '//meta[@name="description"]/@content',
     '//meta[@name="twitter:description"]/@content',
 )
+FULL_CASCADE_BELOW = 1000  # characters: a shorter body from the fast pass is extracted again in full
 _TITLES = ('//meta[@property="og:title"]/@content', '//meta[@name="twitter:title"]/@content')
 _LINK = re.compile(rb"<a[\s>]", re.IGNORECASE)  # an opening <a> tag, in any ASCII-compatible encoding
 _WARM_UP_PAGE = (
@@ -59,16 +61,26 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     links = len(_LINK.findall(page))
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")
-    doc = trafilatura.bare_extraction(
-        page,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        with_metadata=metadata,
-        favor_precision=True,
-        date_extraction_params=DATE_SEARCH if metadata else None,
-    )
+
+    def extraction(fast: bool) -> Any:
+        return trafilatura.bare_extraction(
+            page,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            with_metadata=metadata,
+            favor_precision=True,
+            date_extraction_params=DATE_SEARCH if metadata else None,
+            fast=fast,
+        )
+
+    # trafilatura's own extractor alone first; its comparison with readability and jusText (more
+    # than half the time on a news page) only when that found little or nothing: the same bodies on
+    # real pages, where the fast pass failed only by finding nothing (docs/decisions.md)
+    doc = extraction(fast=True)
+    if doc is None or len((getattr(doc, "text", None) or "").strip()) < FULL_CASCADE_BELOW:
+        doc = extraction(fast=False)
     if doc is None:
         return None
     body = (getattr(doc, "text", None) or "").strip()
@@ -82,7 +94,9 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     headline = page_headline(tree, named)
     if metadata:
         title = named = clean_title(title, [getattr(doc, "sitename", None) or "", *host_names(url)], headline)
-    body = without_trailing_chrome(without_repeated_title(without_repeated_title(body, named), headline))
+    glued = begins_with(body, named) and not _begins_an_element(tree, named)
+    body = without_repeated_title(without_repeated_title(body, named, glued), headline, glued)
+    body = without_trailing_chrome(body)
     description = getattr(doc, "description", None) if metadata else _first(tree, _DESCRIPTIONS)
     lead = page_lead(tree, description or "", body)
     return Extracted(
@@ -90,6 +104,17 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
         body=f"{lead}\n{body}" if lead else body,
         published=page_published(tree, url, getattr(doc, "date", None)) if metadata else None,
     )
+
+
+def _begins_an_element(tree: HtmlElement, title: str) -> bool:
+    """Whether some element's own text begins with ``title`` and goes on: a lead that starts
+    with the headline's words, not a headline element glued to the lead by the extraction."""
+    heading = words(title)
+    for el in tree.iter():
+        said = words(el.text[: 3 * len(title) + 40]) if el.text else []
+        if len(said) > len(heading) and said[: len(heading)] == heading:
+            return True
+    return False
 
 
 def _first(tree: HtmlElement, xpaths: tuple[str, ...]) -> str:

@@ -21,6 +21,8 @@ PAGES = {
     "newsletter_and_site_title": "https://www.alnahar-aljadeed.example/story/2020/9/15/irrigation/4943",
     # Maghress: the headline and the lead in one block, so trafilatura gives them as one line
     "headline_span_in_lead": "https://www.maghress.example/alakhbar/2001",
+    # ICRC: the article under a section whose class says "bottom": trafilatura's fast pass finds nothing
+    "bottom_class_section": "https://www.humanitarian.example/ar/document/civilians-statement",
 }
 
 
@@ -125,11 +127,36 @@ def test_a_repeated_headline_is_dropped_from_the_body():
     assert without_repeated_title("نص الخبر\nخبر عاجل", "خبر عاجل") == "نص الخبر\nخبر عاجل"
 
 
-def test_a_headline_that_begins_the_lead_line_is_cut_from_it():
+def test_a_headline_glued_to_the_lead_line_is_cut_from_it():
     title = "عاجل.. الحكومة تعلن خطة جديدة -التفاصيل"
     body = "| عاجل.. الحكومة تُعلن خطة جديدة -التفاصيل أعلنت الوزارة اليوم خطة.\nوقال الوزير إنها تبدأ غدا."
-    assert without_repeated_title(body, title) == "أعلنت الوزارة اليوم خطة.\nوقال الوزير إنها تبدأ غدا."
-    assert without_repeated_title(body.split("\n")[0], title) == "أعلنت الوزارة اليوم خطة."
+    cut = without_repeated_title(body, title, glued=True)
+    assert cut == "أعلنت الوزارة اليوم خطة.\nوقال الوزير إنها تبدأ غدا."
+    assert without_repeated_title(body.split("\n")[0], title, glued=True) == "أعلنت الوزارة اليوم خطة."
+    assert without_repeated_title(body, title) == body  # not known to be glued: left whole
+
+
+def test_a_lead_paragraph_that_begins_with_the_headline_is_left_whole():
+    """Sites often title an article with its lead's first clause: that lead keeps its words."""
+    title = "أعلنت وزارة الصحة تسجيل إصابات جديدة بالفيروس"
+    lead = f"{title} في ثلاث محافظات خلال الساعات الماضية، بينها العاصمة."
+    rest = "وقال المتحدث باسم الوزارة إن الفرق الطبية تتابع الحالات. " * 12
+    page = (
+        f'<html lang="ar"><head><meta property="og:title" content="{title}"></head><body>'
+        f"<h1>{title}</h1><article><p>{lead}</p><p>{rest}</p></article></body></html>"
+    ).encode()
+    for metadata in (True, False):
+        x = extract_page(page, "https://x.example/a", metadata=metadata)
+        assert x is not None and x.body.startswith(lead)
+
+
+def test_an_article_the_fast_pass_misses_is_still_extracted():
+    page = (ROOT / "fixtures" / "pages" / "bottom_class_section.html").read_bytes()
+    for metadata in (True, False):
+        x = extract_page(page, "https://x.example/a", metadata=metadata)
+        assert x is not None
+        assert "السيد الرئيس، تتابع المنظمة بقلق بالغ" in x.body
+        assert x.body.endswith("وحماية كرامة الإنسان في كل مكان.")
 
 
 def test_a_lead_that_starts_with_a_short_headline_s_words_keeps_them():

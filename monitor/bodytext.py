@@ -24,6 +24,9 @@ from monitor.arabic import normalize
 _WORD = re.compile(r"[^\W_]+")
 COVERED = 0.6  # a summary most of whose three-word runs the body has is already in it
 MIN_WORDS = 6  # a shorter summary or description says too little to judge
+LOOSE_MIN_WORDS = 5  # a loose text shorter than this is a label or a separator, not a sentence
+_BOXES = ("div", "aside", "figure", "table")
+_TEXT_BLOCKS = {"div", "section", "article", "main", "td", "body"}
 MIN_HEADLINE_WORDS = 4  # a shorter headline at a line's start may be the lead's own first words
 LEAD_MAX = 1_500  # characters: an element longer than a lead paragraph is a block of the page
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.+|…|\[…\]|\[\.\.\.\])\s*$")
@@ -108,6 +111,25 @@ def page_lead(tree: HtmlElement, description: str, body: str) -> str | None:
         if not any(a.tag in _CHROME_TAGS for a in el.iterancestors()):
             best = text
     return best
+
+
+def loose_text_to_paragraphs(tree: HtmlElement) -> int:
+    """Make a paragraph of each sentence that stands loose in an article's text block after a box
+    (Sputnik's «b-inject»: a <div> inside a <p> closes the paragraph, so the rest of it becomes the
+    box's tail, which extraction drops with the box). Only in blocks that hold paragraphs, and only
+    tails of at least LOOSE_MIN_WORDS words. Returns how many were made."""
+    made = 0
+    for el in tree.iter(*_BOXES):
+        tail, parent = el.tail, el.getparent()
+        if not tail or parent is None or parent.tag not in _TEXT_BLOCKS or parent.find("p") is None:
+            continue
+        if len(words(tail)) < LOOSE_MIN_WORDS:
+            continue
+        p = parent.makeelement("p", {})
+        p.text, el.tail = tail.strip(), None
+        el.addnext(p)
+        made += 1
+    return made
 
 
 def begins_with(body: str, title: str) -> bool:

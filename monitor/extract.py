@@ -17,12 +17,20 @@ page has a few hundred; below the cap a page is extracted exactly as before.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from lxml.html import HtmlElement
 
-from monitor.bodytext import begins_with, page_lead, without_repeated_title, without_trailing_chrome, words
+from monitor.bodytext import (
+    begins_with,
+    loose_text_to_paragraphs,
+    page_lead,
+    without_repeated_title,
+    without_trailing_chrome,
+    words,
+)
 from monitor.errors import ExtractError
 from monitor.model import Extracted
 from monitor.pagedate import page_published
@@ -62,9 +70,14 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")
 
+    tree = trafilatura.load_html(page)
+    # text a block element (a "read also" box) cut out of its paragraph is that element's tail,
+    # which trafilatura drops with the box: made a paragraph of its own, it stays
+    loose = tree is not None and loose_text_to_paragraphs(tree)
+
     def extraction(fast: bool) -> Any:
         return trafilatura.bare_extraction(
-            page,
+            copy.deepcopy(tree) if loose else page,
             url=url,
             include_comments=False,
             include_tables=True,
@@ -87,7 +100,6 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     if not body:
         return None
     title = (getattr(doc, "title", None) or "").strip()
-    tree = trafilatura.load_html(page)
     if tree is None:
         return Extracted(title=title, body=body, published=None)
     named = title if metadata else _first(tree, _TITLES)  # the body is cleaned as with metadata

@@ -6,9 +6,16 @@ tests/golden/pages. Regenerate with ``pytest tests/test_layouts.py --regen-golde
 
 from pathlib import Path
 
+import lxml.html
 import pytest
 
-from monitor.bodytext import feed_summary, with_lead, without_repeated_title, without_trailing_chrome
+from monitor.bodytext import (
+    feed_summary,
+    loose_text_to_paragraphs,
+    with_lead,
+    without_repeated_title,
+    without_trailing_chrome,
+)
 from monitor.extract import extract_page
 from monitor.published import stored
 from monitor.titles import clean_title, host_names
@@ -23,6 +30,8 @@ PAGES = {
     "headline_span_in_lead": "https://www.maghress.example/alakhbar/2001",
     # ICRC: the article under a section whose class says "bottom": trafilatura's fast pass finds nothing
     "bottom_class_section": "https://www.humanitarian.example/ar/document/civilians-statement",
+    # Sputnik: a "read also" box inside a paragraph; the paragraph's rest is the box's tail
+    "box_inside_paragraph": "https://arabic.nabaa.example/world/20210408/",
 }
 
 
@@ -194,3 +203,24 @@ def test_the_feed_summary_leads_a_body_that_lacks_it(body, summary, expected):
 def test_feed_summary_tails():
     assert feed_summary("نص الملخص [&#8230;]".replace("&#8230;", "…")) == "نص الملخص"
     assert feed_summary("نص الملخص ظهرت المقالة عنوان أولاً على موقع.") == "نص الملخص"
+
+
+def test_the_sentence_after_a_box_inside_a_paragraph_is_kept():
+    x = extract_page(
+        (ROOT / "fixtures" / "pages" / "box_inside_paragraph.html").read_bytes(), "https://x.example/"
+    )
+    assert x is not None
+    assert "وذكرت اللجنة أن عدد الحالات التي لم تظهر أعراض" in x.body
+    assert "الحصيلة الأكبر في العالم" not in x.body  # the box itself stays out
+
+
+def test_only_sentences_loose_in_a_text_block_become_paragraphs():
+    tree = lxml.html.fromstring(
+        "<html><body><div class='text'><p>فقرة أولى من النص.</p><div class='box'>صندوق</div>"
+        "وذكرت المصادر أن الاجتماع سيعقد الأسبوع المقبل في العاصمة.</div>"
+        "<div class='footer'><div>روابط</div> | حقوق النشر محفوظة</div>"  # no paragraphs: chrome
+        "<div class='text'><p>فقرة</p><div>صندوق</div> | </div></body></html>"  # a separator
+    )
+    assert loose_text_to_paragraphs(tree) == 1
+    ps = [p.text for p in tree.iter("p")]
+    assert ps == ["فقرة أولى من النص.", "وذكرت المصادر أن الاجتماع سيعقد الأسبوع المقبل في العاصمة.", "فقرة"]

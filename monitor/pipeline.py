@@ -201,7 +201,7 @@ class Pipeline:
         new = [i for i in unique if i.key not in known]
         if new and self.on_new_items is not None:
             self.on_new_items()
-        results = await self._each_article(feed, new, ruleset, now)
+        results = await asyncio.gather(*(self._article(feed, item, ruleset, now) for item in new))
         matches = tuple((key, rule) for key, rules, _ in results for rule in rules)
         fallbacks = sum(1 for _, _, fell_back in results if fell_back)
         return FeedReport(
@@ -214,35 +214,14 @@ class Pipeline:
             matches=matches,
         )
 
-    async def _each_article(
-        self, feed: FeedConfig, new: list[FeedItem], ruleset: RuleSet, now: datetime
-    ) -> list[tuple[str, list[str], bool]]:
-        """Each new item's article, in the feed's order. Under a backlog, an item whose title and
-        summary alone match a rule goes first (here, across feeds, and in the worker pool): the
-        likely alert does not wait behind pages that will not match. An item is given a task only
-        once it has its place among the articles in flight, so a backlog of thousands of items
-        waits as plain items, one waiter a feed, not as thousands of tasks."""
-        priorities = [URGENT if match(_from_feed(feed.name, i), ruleset, now) else ORDINARY for i in new]
-        tasks: list[asyncio.Task[tuple[str, list[str], bool]] | None] = [None] * len(new)
-        try:
-            for n in sorted(range(len(new)), key=priorities.__getitem__):  # the likely alerts first
-                token = await self._capacity.take(priorities[n])
-                tasks[n] = asyncio.create_task(
-                    self._article(feed, new[n], ruleset, now, priorities[n], token)
-                )
-        except BaseException:
-            for task in tasks:
-                if task is not None:
-                    task.cancel()
-            raise
-        return list(await asyncio.gather(*(t for t in tasks if t is not None)))
-
     async def _article(
-        self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime, priority: int, token: int
+        self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
     ) -> tuple[str, list[str], bool]:
-        """One item's article, built, matched, grouped and stored; ``token``: its place among the
-        articles in flight, given back at the end."""
+        # under a backlog, an item whose title and summary alone match a rule goes first (here and
+        # in the worker pool): the likely alert does not wait behind pages that will not match
+        priority = URGENT if match(_from_feed(feed.name, item), ruleset, now) else ORDINARY
         PRIORITY.set(priority)
+        token = await self._capacity.take(priority)
         try:
             article = await self.build_article(feed.name, item)
             found = match(article, ruleset, now)

@@ -40,13 +40,9 @@ MAX_LINKS = 5_000
 # htmldate's own search (through trafilatura): markup and metadata, no guess from free text; the
 # time and offset are asked for, and monitor.pagedate reads what it misses
 DATE_SEARCH = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
-_DESCRIPTIONS = (
-    '//meta[@property="og:description"]/@content',
-    '//meta[@name="description"]/@content',
-    '//meta[@name="twitter:description"]/@content',
-)
+_DESCRIPTIONS = (("property", "og:description"), ("name", "description"), ("name", "twitter:description"))
 FULL_CASCADE_BELOW = 1000  # characters: a shorter body from the fast pass is extracted again in full
-_TITLES = ('//meta[@property="og:title"]/@content', '//meta[@name="twitter:title"]/@content')
+_TITLES = (("property", "og:title"), ("name", "twitter:title"))
 _LINK = re.compile(rb"<a[\s>]", re.IGNORECASE)  # an opening <a> tag, in any ASCII-compatible encoding
 _WARM_UP_PAGE = (
     "<html><head><title>تسخين</title></head><body><article><h1>تسخين</h1><p>"
@@ -74,10 +70,14 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     # text a block element (a "read also" box) cut out of its paragraph is that element's tail,
     # which trafilatura drops with the box: made a paragraph of its own, it stays
     loose = tree is not None and loose_text_to_paragraphs(tree)
+    # trafilatura is given the tree parsed above, copied (it prunes what it is given): parsing the
+    # page again costs five times the copy. Not when it searches the metadata of an unchanged
+    # page: its date search then reads the page's own text, which it would otherwise serialise
+    reparse = tree is None or (metadata and not loose)
 
     def extraction(fast: bool) -> Any:
         return trafilatura.bare_extraction(
-            copy.deepcopy(tree) if loose else page,
+            page if reparse else copy.deepcopy(tree),
             url=url,
             include_comments=False,
             include_tables=True,
@@ -129,12 +129,16 @@ def _begins_an_element(tree: HtmlElement, title: str) -> bool:
     return False
 
 
-def _first(tree: HtmlElement, xpaths: tuple[str, ...]) -> str:
-    """The first non-empty value of ``xpaths``: the page's description or title as its metadata
-    gives it (what trafilatura's metadata search reads first)."""
-    for xpath in xpaths:
-        for value in tree.xpath(xpath):
-            text = " ".join(str(value).split())
-            if text:
-                return text
-    return ""
+def _first(tree: HtmlElement, wanted: tuple[tuple[str, str], ...]) -> str:
+    """The first non-empty ``content`` of the ``<meta>`` tags ``wanted`` (attribute, value), in
+    that order of preference: the page's description or title as its metadata gives it (what
+    trafilatura's metadata search reads first). One walk over the page's meta tags."""
+    found: dict[tuple[str, str], str] = {}
+    for meta in tree.iter("meta"):
+        content = " ".join(str(meta.get("content", "")).split())
+        if not content:
+            continue
+        for attribute, value in wanted:
+            if meta.get(attribute) == value:
+                found.setdefault((attribute, value), content)
+    return next((found[w] for w in wanted if w in found), "")

@@ -1,8 +1,7 @@
 """Poll one feed end to end; the only orchestrator of the pipeline steps.
 
-fetch feed (conditional) → parse → drop known keys → fetch each new article's page → extract and
-analyse it (match, story words: :mod:`monitor.analysis`, in a worker process) → store article,
-matches and pending deliveries in one transaction. One feed's
+fetch feed (conditional) → parse → drop known keys → fetch + extract each new article (worker
+processes) → match → store article, matches and pending deliveries in one transaction. One feed's
 failure is that feed's :class:`FeedReport`, stored on the feed, never an exception for the batch.
 Alerts are not sent here: the outbox does that apart, so a failing channel never fails ingestion.
 """
@@ -16,9 +15,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
 
-from monitor.analysis import Analysed, PageJob, analyse, assemble, metadata_wanted
+from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
@@ -28,8 +26,8 @@ from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport, Match
 from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
-from monitor.published import stored
-from monitor.rules import RuleSet, match
+from monitor.published import plausible, stored
+from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
 from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
@@ -40,19 +38,18 @@ log = logging.getLogger("rasad.pipeline")
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest item is a misreading
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 # page bytes, url, metadata wanted (the item lacks a title or date) → Extracted
 Extractor = Callable[[bytes, str, bool], Awaitable[Extracted | None]]
-# rules, page bytes, url, the rest of the job → the article extracted and analysed (None: no text)
-Analyser = Callable[[RuleSet, bytes, str, PageJob], Awaitable[Analysed | None]]
 
 
 @dataclass
 class Pipeline:
     store: Store
     fetcher: Fetcher
-    extract: Extractor  # runs in a worker process; used when there is no ``analyser``
+    extract: Extractor  # runs in a worker process
     max_feed_size: int
     max_page_size: int
     clock: Callable[[], datetime]
@@ -71,11 +68,6 @@ class Pipeline:
     in_flight: int = 8
     # called when a feed has new items, before their pages are fetched (starts idle workers)
     on_new_items: Callable[[], None] | None = None
-    # extracts and analyses a page where it is extracted (monitor.analysis.analyse_page, in a
-    # worker); without it, pages go to ``extract`` and are analysed here
-    analyser: Analyser | None = None
-    # runs a pure function in a worker process (story grouping's passages); None: here
-    offload: Callable[..., Awaitable[Any]] | None = None
     _capacity: WaitList[int] = field(init=False, repr=False)
     # group commit: the articles (and poll records) that are ready together are stored together
     _articles: Batcher[NewArticle, list[int]] = field(init=False, repr=False)
@@ -86,7 +78,7 @@ class Pipeline:
         if self.polling is None:  # made once, not at every poll
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
-            self._desk = StoryDesk(self.store, self.stories, self.offload)
+            self._desk = StoryDesk(self.store, self.stories)
         self._articles = Batcher(lambda items: self.store.save_articles(items))
         self._polls = Batcher(lambda polls: self.store.record_polls(polls))
 
@@ -231,17 +223,15 @@ class Pipeline:
         PRIORITY.set(priority)
         token = await self._capacity.take(priority)
         try:
-            done = await self._analysed(feed.name, item, ruleset, now)
-            article, found = done.article, done.found
+            article = await self.build_article(feed.name, item)
+            found = match(article, ruleset, now)
             story: StoryLink | None
             if found and self._desk is not None:
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
-                    story = await self._desk.link(article, True, now, done.words, done.lead)
+                    story = await self._desk.link(article, True, now)
                     await self._save(feed, article, found, story, ruleset, now)
             else:  # joins no story: stored with the others ready at the same time
-                story = None
-                if self._desk is not None:
-                    story = await self._desk.link(article, False, now, done.words)
+                story = await self._desk.link(article, False, now) if self._desk is not None else None
                 await self._save(feed, article, found, story, ruleset, now)
         finally:
             self._capacity.give(token)
@@ -316,17 +306,11 @@ class Pipeline:
 
     async def build_article(self, source: str, item: FeedItem) -> Article:
         """Fetch and extract the page; on any failure fall back to the feed's title and summary.
-        (The article alone, as :meth:`poll` stores it: see :func:`monitor.analysis.assemble`.)"""
-        return (await self._analysed(source, item, None, self.clock())).article
 
-    async def _analysed(
-        self, source: str, item: FeedItem, ruleset: RuleSet | None, now: datetime
-    ) -> Analysed:
-        """The article, its matches (``ruleset`` None: none) and story words. Made from the page
-        when it can be fetched and has main text, else from the feed's title and summary."""
+        The feed's date wins; the page's fills the gap unless it is in the future or far before the
+        feed's oldest item. A summary that says what the extracted body lacks leads the body."""
         source = item.source or source
-        stories = self._desk is not None
-        done: Analysed | None = None
+        extracted: Extracted | None = None
         why = "no article URL" if item.url else "no link or GUID: keyed by its title and content"
         hint: str | None = None
         if item.url.startswith(("http://", "https://")):
@@ -334,36 +318,36 @@ class Pipeline:
                 page = await self.fetcher.get(item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT)
                 if page.content_type not in HTML_TYPES:
                     why = f"not an HTML page ({page.content_type})"
-                elif self.analyser is not None and ruleset is not None:
-                    job = PageJob(source, item, now, self.clock(), stories)
-                    done = await self.analyser(ruleset, page.content, page.url, job)
-                    why = "no main text found on the page"
                 else:
-                    extracted = await self.extract(page.content, page.url, metadata_wanted(item))
-                    if extracted is not None:
-                        article, ignored = assemble(source, item, extracted, self.clock())
-                        done = _analyse(article, ruleset, now, stories, ignored)
+                    # the page's own title and date are read only when the feed lacks them
+                    metadata = not (item.title and item.published)
+                    extracted = await self.extract(page.content, page.url, metadata)
                     why = "no main text found on the page"
             except RasadError as exc:
                 why, hint = str(exc), exc.hint
-        if done is None:
+        if extracted is None:
             event(log, "article.fallback", logging.WARNING, feed=source, url=item.url, reason=why, hint=hint)
-            return _analyse(_from_feed(source, item, f"fallback: {why}"), ruleset, now, stories)
-        if done.ignored_date is not None:
-            event(log, "article.date_ignored", feed=source, url=item.url, date=stored(done.ignored_date))
-        return done
+            return _from_feed(source, item, f"fallback: {why}")
+        page_date = extracted.published
+        believed = page_date is None or plausible(
+            page_date, self.clock(), item.feed_oldest, ahead=FUTURE_TOLERANCE, before=PAGE_SLACK
+        )
+        if item.published is None and page_date is not None and not believed:
+            event(log, "article.date_ignored", feed=source, url=item.url, date=stored(page_date))
+            page_date = None
+        return Article(
+            key=item.key,
+            url=item.url,
+            source=source,
+            title=item.title or extracted.title,
+            summary=item.summary,
+            body=with_lead(extracted.body, item.summary),
+            published=item.published or page_date,
+        )
 
     async def cycle(self, feeds: Sequence[FeedConfig], ruleset: RuleSet) -> list[FeedReport]:
         """Poll every enabled feed once, concurrently; the fetcher's caps bound the load."""
         return list(await asyncio.gather(*(self.poll(f, ruleset) for f in feeds if f.enabled)))
-
-
-def _analyse(
-    article: Article, ruleset: RuleSet | None, now: datetime, stories: bool, ignored: datetime | None = None
-) -> Analysed:
-    if ruleset is None:  # the article alone is wanted
-        return Analysed(article, [], None, None, ignored)
-    return analyse(article, ruleset, now, stories, ignored)
 
 
 def _from_feed(source: str, item: FeedItem, extraction: str = "feed") -> Article:

@@ -21,7 +21,6 @@ from alerts.base import Channel
 from alerts.channels import build_channels
 from alerts.outbox import Outbox, RetryPolicy, Stats
 from alerts.templates import Templates
-from monitor.analysis import Analysed, PageJob, analyse_page
 from monitor.config import Config, Settings
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
@@ -29,9 +28,8 @@ from monitor.model import Extracted, FeedReport
 from monitor.netguard import AddressPolicy
 from monitor.pacing import Quiet, parse_quiet
 from monitor.pipeline import Pipeline
-from monitor.rules import RuleSet
 from monitor.store import Store
-from monitor.workers import Latest, ProcessPool
+from monitor.workers import ProcessPool
 
 
 def pacing(s: Settings) -> dict[str, tuple[Quiet | None, int | None]]:
@@ -163,12 +161,6 @@ async def open_runtime(
         result: Extracted | None = await pool.run(extract_page, page, url, metadata)
         return result
 
-    rules = Latest()  # the rules go to each worker once a version
-
-    async def analyse(ruleset: RuleSet, page: bytes, url: str, job: PageJob) -> Analysed | None:
-        result: Analysed | None = await pool.run(analyse_page, page, url, job, shared=rules.of(ruleset))
-        return result
-
     pipeline = Pipeline(
         store,
         fetcher,
@@ -184,8 +176,6 @@ async def open_runtime(
         updates={name: ch.story_updates for name, ch in s.channels.items()},
         in_flight=4 * pool.size,  # enough to keep every worker fed while others fetch or store
         on_new_items=None if eager_workers else pool.start,
-        analyser=analyse,
-        offload=pool.run,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)
     policy = RetryPolicy(s.delivery.retry_base, s.delivery.retry_max, s.delivery.max_attempts)

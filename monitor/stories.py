@@ -183,18 +183,6 @@ def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[st
     return out
 
 
-def grouping_context(
-    title: str, body: str, other_title: str, other_body: str, common: Sequence[str]
-) -> tuple[list[str], list[str]]:
-    """Why an article was grouped with another, for people: the passages the two share (see
-    :func:`shared_passages`) and the ``common`` terms as the article writes them. Pure and
-    picklable: the daemon runs it in a worker process."""
-    return (
-        shared_passages(f"{title}\n{body}", f"{other_title}\n{other_body}"),
-        as_written(title, body, common),
-    )
-
-
 class Vectors:
     """Earlier articles' vectors, kept while the weights they were made with stay close to the
     current ones: all are dropped when the rarity table is replaced or has grown by ``drift`` of its

@@ -10,18 +10,13 @@ vectors (:class:`monitor.stories.Vectors`). The caller decides one matched artic
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.config import StorySettings
-from monitor.errors import RasadError
 from monitor.model import Article
 from monitor.store import Store, StoryLink, StoryMember
-from monitor.stories import Rarity, Vectors, assign, features, grouping_context, lead_terms
+from monitor.stories import Rarity, Vectors, as_written, assign, features, lead_terms, shared_passages
 
 RARITY_TTL = timedelta(minutes=30)
 
@@ -30,8 +25,6 @@ RARITY_TTL = timedelta(minutes=30)
 class StoryDesk:
     store: Store
     settings: StorySettings
-    # runs a pure function elsewhere (a worker process): the daemon's own process is the busiest
-    offload: Callable[..., Awaitable[Any]] | None = None
     _rarity: Rarity | None = field(default=None, init=False, repr=False)  # word document frequencies
     _rarity_at: datetime | None = field(default=None, init=False, repr=False)
     _vectors: Vectors = field(default_factory=Vectors, init=False, repr=False)
@@ -39,25 +32,15 @@ class StoryDesk:
     _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
     _members_at: datetime | None = field(default=None, init=False, repr=False)
 
-    async def link(
-        self,
-        article: Article,
-        matched: bool,
-        now: datetime,
-        words: frozenset[str] | None = None,
-        lead: Counter[str] | None = None,
-    ) -> StoryLink:
-        """Every article's words are kept (they tell which words are rare); a matched one may join a
-        story. ``words`` and ``lead``: the article's features and lead terms, when already known."""
-        if words is None:
-            words = features(article.title, article.body)
+    async def link(self, article: Article, matched: bool, now: datetime) -> StoryLink:
+        """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
+        words = features(article.title, article.body)
         window = self.settings.window
         rarity = await self._recent_rarity(now, window)
         rarity.add(words)
         if not matched:
             return StoryLink(words)  # only matched articles join stories: no lead terms needed
-        if lead is None:
-            lead = lead_terms(article.title, article.body)
+        lead = lead_terms(article.title, article.body)
         earlier = await self._candidates(now - window * 2, now)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],
@@ -72,13 +55,9 @@ class StoryDesk:
         if joined is None or best is None:
             return StoryLink(words, lead=lead)
         title, body = await asyncio.to_thread(self.store.article_text, earlier[best].article_id)
-        args = (article.title, article.body, title, body, common)
-        context: tuple[list[str], list[str]] | None = None
-        if self.offload is not None:
-            with contextlib.suppress(RasadError):  # a worker that failed: worked out here instead
-                context = await self.offload(grouping_context, *args)
-        passages, written = context or grouping_context(*args)
-        return StoryLink(words, joined, score, tuple(written), lead, tuple(passages))
+        passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
+        common = as_written(article.title, article.body, common)
+        return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
 
     async def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
         """Recent story members, oldest first: kept between decisions, only newer ones read from

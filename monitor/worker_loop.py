@@ -2,11 +2,9 @@
 
 ``serve(fd)`` reads ``(memory_limit, warm-up job)`` from the socket, caps the process's address
 space (RLIMIT_AS), runs the warm-up, then answers pickled ``(func, args)`` jobs one at a time with
-``(ok, result or error text, spent)`` until the socket closes; ``spent`` asks the pool to replace
-this worker: it hit its memory cap. A job may also be ``(func, args, key, blob)``: ``func`` is
-called with a shared value first (the rules), which the worker keeps under ``key``; ``blob`` (the
-value, pickled) comes only with the first job that needs that value. This module imports little,
-so that a worker starts small (monitor.workers' asyncio and subprocess would cost each worker 10 MB).
+``(ok, result or error text, spent)`` until the socket closes. ``spent`` asks the pool to replace
+this worker: it hit its memory cap. This module imports little, so that a worker starts small
+(monitor.workers' asyncio and subprocess would cost each worker 10 MB).
 """
 
 from __future__ import annotations
@@ -34,26 +32,11 @@ def status_bytes(pid: int | str, key: str) -> int | None:
     return None
 
 
-_shared: dict[int, Any] = {}  # the newest shared value, by its key
-
-
-def _call(job: tuple[Any, ...]) -> Any:
-    if len(job) == 2:
-        func, args = job
-        return func(*args)
-    func, args, key, blob = job
-    if blob is not None:
-        _shared.clear()  # a newer value replaces the older one (the rules, reloaded)
-        _shared[key] = pickle.loads(blob)
-    if key not in _shared:
-        raise RuntimeError("the job's shared value was never sent to this worker")
-    return func(_shared[key], *args)
-
-
 def _answer(memory_limit: int | None, job: bytes) -> Answer:
-    """Run one pickled job; unpickling it (which imports its module) is part of it."""
+    """Run one pickled ``(func, args)`` job; unpickling it (which imports its module) is part of it."""
     try:
-        ok, value, spent = True, _call(pickle.loads(job)), False
+        func, args = pickle.loads(job)
+        ok, value, spent = True, func(*args), False
     except MemoryError:
         ok, value, spent = False, "out of memory", True
     except RasadError as exc:

@@ -2,8 +2,6 @@
 
 ``ProcessPool.run(func, *args)`` runs a picklable module-level function in one of N worker processes
 and returns its result; every failure of the job or its worker is an :class:`ExtractError`.
-``run(func, *args, shared=Shared(value))`` calls ``func(value, *args)``: a value many jobs need (the
-rules, half a megabyte pickled) goes to each worker once, with its first job, not with every job.
 
 - **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
   runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) before it is
@@ -31,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import pickle
@@ -60,30 +57,6 @@ _LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely 
 _LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
 
 
-class Shared:
-    """A value sent to each worker once (see ``ProcessPool.run``); a new one replaces the old."""
-
-    _keys = itertools.count(1)
-
-    def __init__(self, value: Any) -> None:
-        self.key = next(Shared._keys)
-        self.blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
-
-class Latest:
-    """The :class:`Shared` of the newest value given, made again only when it is another object
-    (the rules, reloaded): one pickling a value, not one a job."""
-
-    def __init__(self) -> None:
-        self._value: object = None
-        self._shared: Shared | None = None
-
-    def of(self, value: object) -> Shared:
-        if self._shared is None or value is not self._value:
-            self._value, self._shared = value, Shared(value)
-        return self._shared
-
-
 class _Process:
     """One worker process and its end of the socket pair; used by one thread at a time."""
 
@@ -105,7 +78,6 @@ class _Process:
         self.conn.send((memory_limit, None if warmup is None else pickle.dumps((warmup, ()))))
         self.memory_limit = memory_limit
         self.ready = False
-        self.shared: int | None = None  # the key of the shared value this worker holds
 
     @property
     def pid(self) -> int:
@@ -127,23 +99,16 @@ class _Process:
             raise ExtractError(f"worker could not start: {value}", hint=hint)
         self.ready = True
 
-    def call(
-        self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float, shared: Shared | None = None
-    ) -> Answer:
+    def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:
         """Send one job and wait for its answer; the clock starts once it has reached the worker."""
         try:
-            if shared is None:
-                self.conn.send((func, args))
-            else:
-                self.conn.send((func, args, shared.key, None if self.shared == shared.key else shared.blob))
+            self.conn.send((func, args))
             if not self.conn.poll(deadline):
                 return False, f"gave up after {deadline:g}s; worker stopped", True
             answer: Answer = self.conn.recv()
+            return answer
         except (EOFError, OSError):
             return False, "worker died (out of memory or crashed)", True
-        # held for sure only once a job with it succeeded; after a failure it is sent again
-        self.shared = shared.key if shared is not None and answer[0] else self.shared
-        return answer
 
     def stop(self, *, close: bool = True) -> int | None:
         """Kill the worker; returns its peak resident memory (read before the kill) in bytes."""
@@ -210,12 +175,12 @@ class _Slot:
         finally:
             self._free(process)
 
-    def run(self, func: Callable[..., Any], args: tuple[Any, ...], shared: Shared | None = None) -> Any:
+    def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Run one job in this slot's worker, once it is warm (runs in a thread)."""
         process = self._take()
         try:
             self._warm(process)
-            ok, value, spent = process.call(func, args, self.pool.deadline, shared)
+            ok, value, spent = process.call(func, args, self.pool.deadline)
             if spent:
                 self._retire(process, str(value), replace=True)
         finally:
@@ -283,16 +248,13 @@ class ProcessPool:
             job.exception()  # retrieved: a cancelled caller would leave it unread
         self._idle.give(slot)
 
-    async def run(
-        self, func: Callable[..., Any], *args: Any, priority: int | None = None, shared: Shared | None = None
-    ) -> Any:
-        """Run ``func(*args)`` in a worker (``func(shared value, *args)`` with ``shared``); when all
-        are busy, lower ``priority`` numbers go first (default: the task's
-        :data:`monitor.waitlist.PRIORITY`)."""
+    async def run(self, func: Callable[..., Any], *args: Any, priority: int | None = None) -> Any:
+        """Run ``func(*args)`` in a worker; when all are busy, lower ``priority`` numbers go first
+        (default: the task's :data:`monitor.waitlist.PRIORITY`)."""
         if self._closed:
             raise ExtractError("worker pool is closed")
         slot = await self._idle.take(PRIORITY.get() if priority is None else priority)
-        return await self._use(slot, slot.run, func, args, shared)
+        return await self._use(slot, slot.run, func, args)
 
     def start(self) -> None:
         """Launch the workers now, without waiting: they warm while the caller goes on. Otherwise each

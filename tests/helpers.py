@@ -67,34 +67,3 @@ def mark_then_hang(path: str) -> None:
     """Says it has started (creates ``path``), then works for an hour."""
     open(path, "w").close()
     time.sleep(3600)
-
-
-REVIVED = 0  # in a worker: how many shared values it has unpickled
-
-
-def _revive(payload: str) -> "Counted":
-    global REVIVED
-    REVIVED += 1
-    return Counted(payload)
-
-
-class Counted:
-    """A shared value that counts, in the worker, how often it was unpickled there."""
-
-    def __init__(self, payload: str) -> None:
-        self.payload = payload
-
-    def __reduce__(self):
-        return _revive, (self.payload,)
-
-
-def shared_view(value: Counted, seconds: float = 0) -> tuple[str, int, int]:
-    """(the shared value's payload, values unpickled by this worker, its pid)."""
-    import os
-
-    time.sleep(seconds)
-    return value.payload, REVIVED, os.getpid()
-
-
-def shared_boom(value: Counted) -> None:
-    raise ValueError(f"bad page for {value.payload}")

@@ -4,9 +4,6 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from monitor.analysis import analyse_page
 from monitor.config import FeedConfig, StorySettings, load_config
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
@@ -14,17 +11,14 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.store import Store
 from monitor.stories import Rarity, assign, cosine, features, lead_terms, shared_passages, vector
-from monitor.workers import Latest, ProcessPool
+from monitor.workers import ProcessPool
 from tests.conftest import ROOT, local_email
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
-def poll_seeds(site, tmp_path, ruleset, stories, *, in_workers=False):
-    """One poll of the seed site through the real pipeline, with story grouping on. ``in_workers``:
-    as the daemon does it, each article analysed (matched, its story words) in the worker that
-    extracted its page, and the story passages worked out there too; otherwise in this process."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
+def poll_seeds(site, tmp_path, ruleset, stories):
+    """One poll of the seed site through the real pipeline, with story grouping on."""
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     store.create()
     feed = FeedConfig(name="موقع", url=site.url("/feed.xml"))
@@ -37,11 +31,6 @@ def poll_seeds(site, tmp_path, ruleset, stories, *, in_workers=False):
             async def extract(page, url, metadata=True):
                 return await pool.run(extract_page, page, url, metadata)
 
-            rules = Latest()
-
-            async def analyse(ruleset, page, url, job):
-                return await pool.run(analyse_page, page, url, job, shared=rules.of(ruleset))
-
             pipeline = Pipeline(
                 store,
                 fetcher,
@@ -52,8 +41,6 @@ def poll_seeds(site, tmp_path, ruleset, stories, *, in_workers=False):
                 timedelta(minutes=15),
                 random.Random(1),
                 stories=stories,
-                analyser=analyse if in_workers else None,
-                offload=pool.run if in_workers else None,
             )
             try:
                 return await pipeline.poll(feed, ruleset)
@@ -104,8 +91,7 @@ def test_shared_passages_are_the_longest_common_runs_as_written():
     assert shared_passages(a, "خبر آخر تماما عن الطقس") == []
 
 
-@pytest.mark.parametrize("in_workers", [False, True], ids=["here", "in-workers"])
-def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp, in_workers):
+def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):
     store, report = poll_seeds(
         site,
         tmp_path,
@@ -113,7 +99,6 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
         # a threshold below the default: the default (0.22) keeps 000 and 002 apart (see the note in
         # scripts/evaluate_stories.py); this test is about what grouping does, so it groups them
         StorySettings(window=timedelta(hours=72), threshold=0.12),
-        in_workers=in_workers,
     )
     assert report.matched == 5  # every seed still matches and is stored
     coalition = [m for m in store.matches() if m.rule_id == "coalition-mission-iraq"]
@@ -147,32 +132,6 @@ def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, t
     assert len(also) == 2  # the two stories with a second outlet
     assert any("كوردستان24" in t or "عنب بلدي" in t for t in also)
     store.close()
-
-
-def test_articles_analysed_in_the_workers_are_stored_as_when_analysed_here(site, tmp_path):
-    """The daemon matches each article, and works out its story words and passages, in the worker
-    that extracted its page: what is stored is what the in-process pipeline stores. (Which article
-    of a story is its first depends on which page was ready first, here as in the daemon: the
-    stories are compared as sets of articles.)"""
-    ruleset = load_config(ROOT / "config").ruleset
-    settings = StorySettings(window=timedelta(hours=72), threshold=0.12)
-
-    def stored(in_workers):
-        store, report = poll_seeds(site, tmp_path / str(in_workers), ruleset, settings, in_workers=in_workers)
-        found = store.matches()
-        store.close()
-        rows = sorted((m.article.key, m.rule_id, m.score, m.hits, m.dates, m.article) for m in found)
-        stories: dict[int | None, set[str]] = {}
-        for m in found:
-            stories.setdefault(m.story_id, set()).add(m.article.key)
-        joined = [m.story for m in found if m.story is not None and m.story.score is not None]
-        return sorted(report.matches), rows, sorted(map(sorted, stories.values())), joined
-
-    here, there = stored(False), stored(True)
-    assert there[:3] == here[:3]
-    assert len(here[1]) >= 6 and len(here[2]) == 3  # the seeds' matches, in three stories
-    # the passages an article shares with the one it joined: worked out in a worker, as here
-    assert there[3] and all(note.passages and note.shared for note in there[3])
 
 
 def test_grouping_quality_on_the_independent_event_set_does_not_regress():

@@ -12,16 +12,13 @@ from functools import partial
 import pytest
 
 from monitor.errors import ExtractError
-from monitor.workers import Latest, ProcessPool, Shared
+from monitor.workers import ProcessPool
 from tests.helpers import (
-    Counted,
     allocate,
     boom,
     fill_memory,
     getpid,
     pid_after,
-    shared_boom,
-    shared_view,
     sleep_then,
     slow_warmup,
     wait_for_file,
@@ -196,62 +193,9 @@ def test_work_is_spread_over_workers():
     assert first != second  # two processes worked at once
 
 
-def test_a_shared_value_goes_to_each_worker_once_and_a_new_one_replaces_it():
-    async def go():
-        pool = ProcessPool(1, deadline=60)
-        v1, v2 = Shared(Counted("rules v1")), Shared(Counted("rules v2"))
-        try:
-            seen = [await pool.run(shared_view, shared=v1) for _ in range(3)]
-            seen.append(await pool.run(shared_view, shared=v2))
-            seen.append(await pool.run(shared_view, shared=v1))  # the worker had replaced it: sent again
-            return seen
-        finally:
-            pool.close()
-
-    seen = asyncio.run(go())
-    assert [(payload, revived) for payload, revived, _ in seen] == [
-        ("rules v1", 1),
-        ("rules v1", 1),  # not sent (nor unpickled) again with the second and third job
-        ("rules v1", 1),
-        ("rules v2", 2),
-        ("rules v1", 3),
-    ]
-    assert len({pid for *_, pid in seen}) == 1
-
-
-def test_a_shared_value_reaches_a_replaced_worker_and_survives_a_failed_job():
-    async def go():
-        pool = ProcessPool(1, deadline=5.0)  # far beyond the quick jobs, on any machine
-        rules = Shared(Counted("rules"))
-        try:
-            first = await pool.run(shared_view, shared=rules)
-            with pytest.raises(ExtractError, match="ValueError: bad page for rules"):
-                await pool.run(shared_boom, shared=rules)
-            after_failure = await pool.run(shared_view, shared=rules)
-            with pytest.raises(ExtractError, match="gave up after 5s"):
-                await pool.run(shared_view, 3600, shared=rules)  # killed at its deadline
-            replaced = await pool.run(shared_view, shared=rules)
-            return first, after_failure, replaced
-        finally:
-            pool.close()
-
-    first, after_failure, replaced = asyncio.run(go())
-    assert first[:2] == ("rules", 1)
-    assert after_failure[0] == "rules" and after_failure[2] == first[2]
-    assert replaced[:2] == ("rules", 1) and replaced[2] != first[2]  # a fresh worker, given it anew
-
-
-def test_latest_pickles_a_value_once_until_another_object_replaces_it():
-    latest = Latest()
-    rules, reloaded = {"rule": 1}, {"rule": 1}
-    first = latest.of(rules)
-    assert latest.of(rules) is first
-    assert latest.of(reloaded).key != first.key  # equal, but another object: the rules were reloaded
-
-
 DAEMON = """
 import asyncio, sys
-from monitor.workers import Latest, ProcessPool, Shared
+from monitor.workers import ProcessPool
 from tests.helpers import getpid, mark_then_hang
 
 async def main():

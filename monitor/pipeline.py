@@ -32,7 +32,7 @@ from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
 from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
 from monitor.storydesk import StoryDesk
-from monitor.waitlist import ORDINARY, PRIORITY, URGENT, WaitList
+from monitor.waitlist import FEED, ORDINARY, PRIORITY, URGENT, Budget, WaitList
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -68,6 +68,10 @@ class Pipeline:
     in_flight: int = 8
     # called when a feed has new items, before their pages are fetched (starts idle workers)
     on_new_items: Callable[[], None] | None = None
+    # new items taken on and not yet stored, all feeds together: past this, a feed is fetched only
+    # once some are done, so a thousand feeds' backlog is not all held at once (memory stays flat)
+    backlog: int = 200
+    _budget: Budget = field(init=False, repr=False)
     _capacity: WaitList[int] = field(init=False, repr=False)
     # group commit: the articles (and poll records) that are ready together are stored together
     _articles: Batcher[NewArticle, list[int]] = field(init=False, repr=False)
@@ -75,6 +79,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self._capacity = WaitList(list(range(self.in_flight)))
+        self._budget = Budget(self.backlog)
         if self.polling is None:  # made once, not at every poll
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
@@ -85,6 +90,15 @@ class Pipeline:
     async def poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None = None) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed.
         ``state``: the feed's stored state, when the caller has just read it."""
+        # under a backlog, the feed waits until enough of the work already taken on is done
+        # (``priority: true`` feeds first); its poll starts then
+        await self._budget.room(URGENT if feed.priority else FEED)
+        try:
+            return await self._poll(feed, ruleset, state)
+        finally:
+            self._budget.done()
+
+    async def _poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None) -> FeedReport:
         start = time.monotonic()
         now = self.clock()
         report: FeedReport
@@ -201,6 +215,7 @@ class Pipeline:
         new = [i for i in unique if i.key not in known]
         if new and self.on_new_items is not None:
             self.on_new_items()
+        self._budget.add(len(new))
         results = await asyncio.gather(*(self._article(feed, item, ruleset, now) for item in new))
         matches = tuple((key, rule) for key, rules, _ in results for rule in rules)
         fallbacks = sum(1 for _, _, fell_back in results if fell_back)
@@ -215,6 +230,14 @@ class Pipeline:
         )
 
     async def _article(
+        self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
+    ) -> tuple[str, list[str], bool]:
+        try:
+            return await self._taken_on(feed, item, ruleset, now)
+        finally:
+            self._budget.done()  # stored, or failed: either way no longer held
+
+    async def _taken_on(
         self, feed: FeedConfig, item: FeedItem, ruleset: RuleSet, now: datetime
     ) -> tuple[str, list[str], bool]:
         # under a backlog, an item whose title and summary alone match a rule goes first (here and

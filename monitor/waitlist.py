@@ -69,3 +69,47 @@ class Gate:
             yield
         finally:
             self._tokens.give(token)
+
+
+class Budget:
+    """Work outstanding (feeds being polled, new articles not yet stored) against a limit:
+    ``await room(priority)`` takes one unit (the caller's own) while the count is under the limit,
+    else waits its turn by priority. ``add(n)`` counts more work taken on, ``done()`` one unit
+    finished; each finished unit lets one waiter in, so a backlog is taken on as capacity frees, not
+    all at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def room(self, priority: int = FEED) -> None:
+        if self.count < self.limit and not self._waiting:
+            self.count += 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        try:
+            await future  # its unit was counted when it was let in
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.done()  # let in just as the caller gave up: the next one goes instead
+            raise
+
+    def add(self, n: int) -> None:
+        self.count += n
+
+    def done(self) -> None:
+        self.count -= 1
+        self._let_in()
+
+    def _let_in(self) -> None:
+        if self.count >= self.limit:
+            return
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                self.count += 1
+                future.set_result(None)
+                return

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from monitor.config import FeedConfig, load_rules_file
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
+from monitor.model import Extracted
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.site import send
@@ -74,4 +75,60 @@ def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
     report = asyncio.run(go())
     assert report.new == 6 and report.matched == 1
     assert order[0] == "5.html"  # the matching article, last in the feed, went first
+    store.close()
+
+
+def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path):
+    """Memory must not grow with the news that arrived while Rasad was down: while ``backlog``
+    feeds and new articles are outstanding, no further feed is fetched; each finished article lets
+    one more in, and every feed is polled in the end."""
+    feeds = [FeedConfig(name=f"f{n}", url=site.url(f"/held{n}.xml")) for n in range(5)]
+    for n in range(len(feeds)):
+        items = "".join(
+            f"<item><title>خبر {n}-{k}</title><link>{site.url(f'/held/{n}-{k}.html')}</link></item>"
+            for k in range(2)
+        )
+        site.routes[f"/held{n}.xml"] = lambda h, items=items: send(
+            h,
+            200,
+            f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+            "text/xml",
+        )
+        for k in range(2):
+            site.routes[f"/held/{n}-{k}.html"] = lambda h: send(
+                h, 200, PAGE.format(t="خبر").encode(), "text/html"
+            )
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    ruleset = load_rules_file(rules)
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    store.sync_feeds([(f.name, f.url) for f in feeds])
+
+    async def go():
+        release = asyncio.Event()
+        held: list[str] = []
+
+        async def extract(page: bytes, url: str, metadata: bool = True):
+            held.append(url)
+            await release.wait()  # the pages' extraction is the backlog
+            return Extracted(title="خبر", body="نص الخبر", published=None)
+
+        async with Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
+            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, backlog=3)
+            polls = asyncio.gather(*(pipeline.poll(f, ruleset) for f in feeds))
+            while len(held) < 6:  # the three feeds let in have taken on their two articles each
+                await asyncio.sleep(0.01)
+            fetched = sorted(
+                r.path for r in site.requests if r.path.startswith("/held") and r.path.endswith(".xml")
+            )
+            release.set()
+            return fetched, await polls
+
+    fetched, reports = asyncio.run(go())
+    assert fetched == ["/held0.xml", "/held1.xml", "/held2.xml"]  # the other two waited
+    assert [(r.status, r.new) for r in reports] == [("ok", 2)] * 5  # and were polled once there was room
+    assert (
+        len(store.known_keys([f"{site.url('/held/')}{n}-{k}.html" for n in range(5) for k in range(2)])) == 10
+    )
     store.close()

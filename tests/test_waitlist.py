@@ -2,7 +2,7 @@
 
 import asyncio
 
-from monitor.waitlist import WaitList
+from monitor.waitlist import Budget, WaitList
 
 
 def test_waiters_are_served_by_priority_then_arrival_and_a_cancelled_one_is_skipped():
@@ -25,3 +25,36 @@ def test_waiters_are_served_by_priority_then_arrival_and_a_cancelled_one_is_skip
         return order
 
     assert asyncio.run(go()) == ["y", "z", "x"]
+
+
+def test_a_budget_lets_one_waiter_in_per_unit_done_by_priority():
+    async def go():
+        budget = Budget(2)
+        await budget.room()
+        await budget.room()  # two units taken: the limit
+        budget.add(3)  # work the first two took on: 5 outstanding
+        entered: list[str] = []
+
+        async def wait(name: str, priority: int) -> None:
+            await budget.room(priority)
+            entered.append(name)
+
+        tasks = {n: asyncio.create_task(wait(n, p)) for n, p in (("late", 2), ("urgent", 0), ("gone", 1))}
+        await asyncio.sleep(0)
+        tasks["gone"].cancel()
+        for _ in range(3):  # 5 → 2 outstanding: still at the limit, no one enters
+            budget.done()
+        await asyncio.sleep(0)
+        assert entered == [] and budget.count == 2
+        budget.done()  # under the limit: the most urgent waiter enters (and counts)
+        await asyncio.sleep(0)
+        assert entered == ["urgent"] and budget.count == 2
+        budget.done()
+        await tasks["late"]  # the cancelled one was skipped
+        assert entered == ["urgent", "late"] and budget.count == 2
+        budget.done()
+        budget.done()
+        await budget.room()  # nothing outstanding, no one waiting: at once
+        return budget.count
+
+    assert asyncio.run(go()) == 1

@@ -68,8 +68,9 @@ class Pipeline:
     in_flight: int = 8
     # called when a feed has new items, before their pages are fetched (starts idle workers)
     on_new_items: Callable[[], None] | None = None
-    # new items taken on and not yet stored, all feeds together: past this, a feed is fetched only
-    # once some are done, so a thousand feeds' backlog is not all held at once (memory stays flat)
+    # feeds being polled and new items not yet stored, all feeds together: past this, a feed is
+    # fetched only once some are done, so a thousand feeds' backlog is not all held at once
+    # (memory stays flat)
     backlog: int = 200
     _budget: Budget = field(init=False, repr=False)
     _capacity: WaitList[int] = field(init=False, repr=False)

@@ -243,3 +243,16 @@ def test_a_rule_written_with_hamza_matches_the_slip_and_the_bare_spelling():
     now = datetime(2026, 11, 22, tzinfo=UTC)
     for text in ("انسحاب القوات الإمريكية", "انسحاب القوات الامريكية", "انسحاب القوات الأمریکیة"):
         assert match(Article("k", "", "", "", "", text, None), rules, now), text
+
+
+def test_the_blocks_filled_in_bulk_are_what_each_character_gives():
+    """The normalising and token tables fill CJK, Hangul, surrogates and private use in bulk at
+    import (a start-up's worth of time): each of those characters is what it would be alone."""
+    from monitor import arabic
+
+    for blocks, letters in ((arabic.PLAIN_LETTERS, True), (arabic.PLAIN_OTHER, False)):
+        for lo, hi in blocks:
+            for cp in range(lo, hi):
+                ch = chr(cp)
+                assert arabic._entry(ch) == (ch, ch if letters else " "), hex(cp)
+                assert (arabic._NORM_LIST[cp], arabic._TOKEN_LIST[cp]) == (ch, ch if letters else " ")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from alerts.base import Channel
 from alerts.render import ALSO_MAX, render, render_batch, render_notice, render_update
+from alerts.retry import RetryPolicy
 from alerts.templates import Templates
 from monitor.errors import AlertError
 from monitor.logs import event
@@ -27,25 +28,6 @@ log = logging.getLogger("rasad.outbox")
 LEASE = timedelta(minutes=5)  # a claimed delivery not marked within this is due again
 FOLD_WAIT = timedelta(minutes=10)  # over a rate limit: try again this much later, folded into one message
 UPDATE_WAIT = timedelta(seconds=30)  # a follow-up whose story alert is still queued looks again after this
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    base: timedelta = timedelta(seconds=30)
-    cap: timedelta = timedelta(hours=1)
-    max_attempts: int = 12
-
-    def next_attempt(
-        self, attempts: int, now: datetime, error: AlertError, rng: random.Random
-    ) -> datetime | None:
-        """When to try again after failed attempt number ``attempts``; None means dead-letter."""
-        if not error.temporary or attempts >= self.max_attempts:
-            return None
-        delay = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempts - 1))
-        delay *= rng.uniform(0.8, 1.2)  # jitter: many failed alerts do not all retry at the same second
-        if error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        return now + timedelta(seconds=delay)
 
 
 @dataclass

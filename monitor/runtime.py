@@ -19,7 +19,8 @@ import httpx
 
 from alerts.base import Channel
 from alerts.channels import build_channels
-from alerts.outbox import Outbox, RetryPolicy, Stats
+from alerts.outbox import Outbox, Stats
+from alerts.retry import RetryPolicy
 from alerts.templates import Templates
 from monitor.config import Config, Settings
 from monitor.extract import extract_page, warm_up

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.email import EmailChannel
-from alerts.outbox import Outbox, RetryPolicy
+from alerts.outbox import Outbox
+from alerts.retry import RetryPolicy
 from alerts.slack import SlackChannel
 from monitor.config import EmailChannel as EmailConfig
 from monitor.config import SlackChannel as SlackConfig

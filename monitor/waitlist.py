@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Generic, TypeVar
@@ -25,35 +25,58 @@ PRIORITY: ContextVar[int] = ContextVar("rasad_priority", default=1)
 URGENT, FEED, ORDINARY = 0, 1, 2
 
 
-class WaitList(Generic[T]):
-    def __init__(self, items: list[T]) -> None:
-        self._free = list(items)
-        self._waiting: list[tuple[int, int, asyncio.Future[T]]] = []
+class _Waiters(Generic[T]):
+    """Callers waiting for a value, served by priority (lower first), then by arrival."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, asyncio.Future[T]]] = []
         self._order = itertools.count()
 
-    async def take(self, priority: int = 0) -> T:
-        if self._free and not self._waiting:
-            return self._free.pop()
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+    def __len__(self) -> int:
+        return sum(1 for _, _, f in self._heap if not f.done())
+
+    async def wait(self, priority: int, unused: Callable[[T], None]) -> T:
+        """The value handed to this caller; ``unused`` takes it back when it arrives just as the
+        caller is cancelled, so that it goes to the next one."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        heapq.heappush(self._heap, (priority, next(self._order), future))
         try:
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self.give(future.result())  # handed over just as the caller gave up: pass it on
+                unused(future.result())
             raise
 
-    def give(self, item: T) -> None:
-        while self._waiting:
-            _, _, future = heapq.heappop(self._waiting)
+    def wake(self, value: T) -> bool:
+        """Hand ``value`` to the first caller still waiting; False when there is none."""
+        while self._heap:
+            _, _, future = heapq.heappop(self._heap)
             if not future.done():
-                future.set_result(item)
-                return
-        self._free.append(item)
+                future.set_result(value)
+                return True
+        return False
+
+
+class WaitList(Generic[T]):
+    def __init__(self, items: list[T]) -> None:
+        self._free = list(items)
+        self._waiters: _Waiters[T] = _Waiters()
+
+    async def take(self, priority: int = 0) -> T:
+        if self._free and not self._waiters:
+            return self._free.pop()
+        return await self._waiters.wait(priority, self.give)
+
+    def give(self, item: T) -> None:
+        if not self._waiters.wake(item):
+            self._free.append(item)
 
     @property
     def waiting(self) -> int:
-        return sum(1 for _, _, f in self._waiting if not f.done())
+        return len(self._waiters)
 
 
 class Gate:
@@ -81,35 +104,19 @@ class Budget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.count = 0
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
+        self._waiters: _Waiters[None] = _Waiters()
 
     async def room(self, priority: int = FEED) -> None:
-        if self.count < self.limit and not self._waiting:
+        if self.count < self.limit and not self._waiters:
             self.count += 1
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), future))
-        try:
-            await future  # its unit was counted when it was let in
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.done()  # let in just as the caller gave up: the next one goes instead
-            raise
+        # its unit is counted when it is let in; let in just as it gave up, the next one goes instead
+        await self._waiters.wait(priority, lambda _: self.done())
 
     def add(self, n: int) -> None:
         self.count += n
 
     def done(self) -> None:
         self.count -= 1
-        self._let_in()
-
-    def _let_in(self) -> None:
-        if self.count >= self.limit:
-            return
-        while self._waiting:
-            _, _, future = heapq.heappop(self._waiting)
-            if not future.done():
-                self.count += 1
-                future.set_result(None)
-                return
+        if self.count < self.limit and self._waiters.wake(None):
+            self.count += 1

@@ -1,28 +1,30 @@
 """Worker processes for CPU-heavy, untrusted work (page extraction), killable at a deadline.
 
-``ProcessPool.run(func, *args)`` runs a picklable module-level function in one of N worker processes
-and returns its result; every failure of the job or its worker is an :class:`ExtractError`.
+``await ProcessPool.run(func, *args)`` runs a picklable module-level function in one of N worker
+processes and returns its result; every failure of the job or its worker is an :class:`ExtractError`.
 
+- **Fed from the event loop.** A job goes to its worker, and its answer comes back, over a socket
+  the event loop reads and writes itself: no thread is woken per page, and the event loop never
+  blocks on a worker (it waits for a socket to be ready, like for any network peer).
 - **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
-  runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) before it is
-  handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so neither process
-  start-up nor imports count against a page, however loaded the machine.
+  runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) on its own
+  before it is handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so
+  neither process start-up nor imports count against a page, however loaded the machine.
 - **Killed at the deadline.** A job that outlives it has its worker killed.
 - **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS, which bounds its
   resident memory too), set before the warm-up. A job that hits the cap gets "out of memory", also
   when the job swallowed the MemoryError (trafilatura does): a worker whose address space came within
   1/16 of the cap is treated as having hit it. Its worker is replaced: after an allocation failed it
   may hold memory it never gives back.
-- **Replaced, warm.** A killed or spent worker's replacement is started at once, by the thread that
-  retired it, and warms while idle. A worker that could not start is not restarted in a loop: the
-  next job starts a fresh one and waits for it (without a deadline).
-- **The event loop never waits**: start-up waits, jobs and kills all run in threads, the pool's own
-  (one per worker): a page never queues behind the store's calls in asyncio's default thread pool.
+- **Replaced, warm.** A killed or spent worker's replacement is started at once and warms while
+  idle. A worker that could not start is not restarted in a loop: the next job starts a fresh one
+  and waits for it (without a deadline).
 
 A worker is a fresh interpreter (``python -c``) with the daemon's import path, running
-:func:`monitor.worker_loop.serve` over a socket pair. It is not multiprocessing's ``spawn``, which
-would re-run the daemon's main module in every worker (for ``rasad``: all of the CLI's imports).
-Linux: the cap and the peak figures read /proc.
+:func:`monitor.worker_loop.serve` over a socket pair (multiprocessing's message format: a length,
+then a pickle). It is not multiprocessing's ``spawn``, which would re-run the daemon's main module
+in every worker (for ``rasad``: all of the CLI's imports). Linux: the cap and the peak figures read
+/proc.
 """
 
 from __future__ import annotations
@@ -33,13 +35,11 @@ import logging
 import os
 import pickle
 import socket
+import struct
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from multiprocessing.connection import Connection
 from typing import Any
 
 from monitor.errors import ExtractError
@@ -57,8 +57,17 @@ _LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely 
 _LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
 
 
+def _framed(obj: object) -> bytes:
+    """``obj`` as multiprocessing's Connection sends it: a signed 32-bit length (−1, then a 64-bit
+    one, for 2 GB and over), then its pickle."""
+    data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    size = len(data)
+    head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    return head + data
+
+
 class _Process:
-    """One worker process and its end of the socket pair; used by one thread at a time."""
+    """One worker process and the daemon's end of its socket; used by one job at a time."""
 
     def __init__(self, memory_limit: int | None, warmup: Callable[[], object] | None) -> None:
         parent, child = socket.socketpair()
@@ -72,26 +81,43 @@ class _Process:
         except OSError as exc:
             parent.close()
             raise ExtractError(f"could not start a worker: {exc}") from None
-        self.conn = Connection(parent.detach())
         # the warm-up job goes pickled inside the first message, so that the worker unpickles it (and
-        # imports its module) only after its memory cap is set
-        self.conn.send((memory_limit, None if warmup is None else pickle.dumps((warmup, ()))))
+        # imports its module) only after its memory cap is set; a few bytes: the socket takes them
+        parent.sendall(_framed((memory_limit, None if warmup is None else pickle.dumps((warmup, ())))))
+        parent.setblocking(False)
+        self.sock = parent
         self.memory_limit = memory_limit
         self.ready = False
+        self.closed = False
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
-    def wait_ready(self, timeout: float) -> None:
-        """Block until the warm-up is done (no job deadline runs meanwhile)."""
+    async def _io(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._streams is None:
+            self._streams = await asyncio.open_unix_connection(sock=self.sock)
+        return self._streams
+
+    async def _receive(self) -> Answer:
+        reader, _ = await self._io()
+        (size,) = struct.unpack("!i", await reader.readexactly(4))
+        if size == -1:
+            (size,) = struct.unpack("!Q", await reader.readexactly(8))
+        answer: Answer = pickle.loads(await reader.readexactly(size))
+        return answer
+
+    async def wait_ready(self, timeout: float) -> None:
+        """Wait for the warm-up to be done (no job deadline runs meanwhile)."""
         if self.ready:
             return
         try:
-            if not self.conn.poll(timeout):
-                raise ExtractError(f"worker did not start within {timeout:g}s")
-            ok, value, _ = self.conn.recv()
-        except (EOFError, OSError):
+            async with asyncio.timeout(timeout):
+                ok, value, _ = await self._receive()
+        except TimeoutError:
+            raise ExtractError(f"worker did not start within {timeout:g}s") from None
+        except (EOFError, OSError, asyncio.IncompleteReadError):
             raise ExtractError("worker exited while starting") from None
         if not ok:
             low = value == "out of memory" or (self.memory_limit or _LOW_LIMIT) < _LOW_LIMIT
@@ -99,25 +125,34 @@ class _Process:
             raise ExtractError(f"worker could not start: {value}", hint=hint)
         self.ready = True
 
-    def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:
+    async def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:
         """Send one job and wait for its answer; the clock starts once it has reached the worker."""
         try:
-            self.conn.send((func, args))
-            if not self.conn.poll(deadline):
-                return False, f"gave up after {deadline:g}s; worker stopped", True
-            answer: Answer = self.conn.recv()
-            return answer
-        except (EOFError, OSError):
+            _, writer = await self._io()
+            writer.write(_framed((func, args)))
+            await writer.drain()
+            async with asyncio.timeout(deadline):
+                return await self._receive()
+        except TimeoutError:
+            return False, f"gave up after {deadline:g}s; worker stopped", True
+        except (EOFError, OSError, asyncio.IncompleteReadError):
+            if self.closed:
+                return False, "worker pool is closed", False
             return False, "worker died (out of memory or crashed)", True
 
-    def stop(self, *, close: bool = True) -> int | None:
-        """Kill the worker; returns its peak resident memory (read before the kill) in bytes."""
+    def stop(self) -> int | None:
+        """Kill the worker and close its socket; returns its peak resident memory (read before the
+        kill) in bytes. A job reading the socket meanwhile gets the end of it."""
+        self.closed = True
         peak = status_bytes(self.popen.pid, "VmHWM")
         if self.popen.poll() is None:
             self.popen.kill()
-        self.popen.wait()
-        if close:
-            self.conn.close()
+        self.popen.wait()  # a killed process is gone at once
+        if self._streams is not None:
+            with contextlib.suppress(RuntimeError):  # the event loop is already closed
+                self._streams[1].close()
+                return peak
+        self.sock.close()
         return peak
 
 
@@ -126,8 +161,6 @@ class _Slot:
 
     def __init__(self, pool: ProcessPool) -> None:
         self.pool = pool
-        self.lock = threading.Lock()  # guards process, busy and closed against close()
-        self.busy = False
         self.closed = False
         self.process: _Process | None = None
 
@@ -141,72 +174,52 @@ class _Slot:
         return None
 
     def start(self) -> None:
-        with self.lock:
-            if self.process is None and not self.closed:
-                self.process = self._start()
+        if self.process is None and not self.closed:
+            self.process = self._start()
 
-    def _take(self) -> _Process:
-        with self.lock:
-            if self.closed:
-                raise ExtractError("worker pool is closed")
-            if self.process is None:
-                self.process = self._new()
-            self.busy = True
-            return self.process
-
-    def _free(self, process: _Process) -> None:
-        with self.lock:
-            self.busy = False
-            if self.closed:
-                process.conn.close()  # close() killed it but left the socket to this thread
-
-    def _warm(self, process: _Process) -> None:
+    async def _warm(self) -> _Process:
+        if self.closed:
+            raise ExtractError("worker pool is closed")
+        if self.process is None:
+            self.process = self._new()
+        process = self.process
         try:
-            process.wait_ready(self.pool.startup_timeout)
+            await process.wait_ready(self.pool.startup_timeout)
         except ExtractError as exc:
             self._retire(process, exc.message, replace=False)  # the next job starts a fresh one
             raise
+        return process
 
-    def ready(self) -> None:
-        """Block until this slot's worker is up and warm (runs in a thread)."""
-        process = self._take()
-        try:
-            self._warm(process)
-        finally:
-            self._free(process)
+    async def ready(self) -> None:
+        """Wait until this slot's worker is up and warm."""
+        await self._warm()
 
-    def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        """Run one job in this slot's worker, once it is warm (runs in a thread)."""
-        process = self._take()
-        try:
-            self._warm(process)
-            ok, value, spent = process.call(func, args, self.pool.deadline)
-            if spent:
-                self._retire(process, str(value), replace=True)
-        finally:
-            self._free(process)
+    async def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Run one job in this slot's worker, once it is warm."""
+        process = await self._warm()
+        ok, value, spent = await process.call(func, args, self.pool.deadline)
+        if spent:
+            self._retire(process, str(value), replace=True)
+        elif self.closed:
+            raise ExtractError("worker pool is closed")
         if not ok:
             raise ExtractError(str(value))
         return value
 
     def _retire(self, process: _Process, reason: str, *, replace: bool) -> None:
-        with self.lock:
-            if self.closed:
-                raise ExtractError("worker pool is closed")
+        if self.closed:
+            raise ExtractError("worker pool is closed")
         peak = process.stop()
         event(log, "worker.stopped", logging.INFO, pid=process.pid, reason=reason, peak_mb=_mb(peak))
-        with self.lock:
-            self.process = None
-            if replace and not self.closed:
-                self.process = self._start()  # warms while idle, before it is handed a job
+        self.process = None
+        if replace:
+            self.process = self._start()  # warms while idle, before it is handed a job
 
     def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            process, self.process = self.process, None
-            busy = self.busy
+        self.closed = True
+        process, self.process = self.process, None
         if process is not None:
-            peak = process.stop(close=not busy)  # a busy thread closes the socket it is reading
+            peak = process.stop()
             event(log, "worker.stopped", logging.DEBUG, pid=process.pid, reason="closed", peak_mb=_mb(peak))
 
 
@@ -234,14 +247,13 @@ class ProcessPool:
         self._closed = False
         self._slots = [_Slot(self) for _ in range(self.size)]
         self._idle = WaitList(list(self._slots))
-        # one thread per slot: each waits on its worker's answer
-        self._threads = ThreadPoolExecutor(self.size, thread_name_prefix="rasad-extract")
 
-    async def _use(self, slot: _Slot, fn: Callable[..., Any], *args: Any) -> Any:
-        job = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(self._threads, fn, *args))
-        # the slot is idle again when its thread is done, even if this caller was cancelled meanwhile
-        job.add_done_callback(partial(self._release, slot))
-        return await asyncio.shield(job)
+    async def _use(self, slot: _Slot, job: Any) -> Any:
+        task = asyncio.ensure_future(job)
+        # the slot is idle again when its job is done, even if this caller was cancelled meanwhile:
+        # the worker's answer is read before its next job is sent
+        task.add_done_callback(partial(self._release, slot))
+        return await asyncio.shield(task)
 
     def _release(self, slot: _Slot, job: asyncio.Future[Any]) -> None:
         if not job.cancelled():
@@ -254,11 +266,11 @@ class ProcessPool:
         if self._closed:
             raise ExtractError("worker pool is closed")
         slot = await self._idle.take(PRIORITY.get() if priority is None else priority)
-        return await self._use(slot, slot.run, func, args)
+        return await self._use(slot, slot.run(func, args))
 
     def start(self) -> None:
         """Launch the workers now, without waiting: they warm while the caller goes on. Otherwise each
-        starts with its first job (in that job's thread)."""
+        starts with its first job."""
         for slot in self._slots:
             slot.start()
 
@@ -267,10 +279,9 @@ class ProcessPool:
         if self._closed:
             raise ExtractError("worker pool is closed")
         slots = [await self._idle.take() for _ in range(self.size)]
-        await asyncio.gather(*(self._use(slot, slot.ready) for slot in slots))
+        await asyncio.gather(*(self._use(slot, slot.ready()) for slot in slots))
 
     def close(self) -> None:
         self._closed = True
         for slot in self._slots:
             slot.close()
-        self._threads.shutdown(wait=False)

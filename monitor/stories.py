@@ -65,10 +65,23 @@ def lead_terms(title: str, body: str) -> Counter[str]:
     for tok in tokens(title):
         if (t := _term(tok)) is not None:
             out[t] += TITLE_WEIGHT
-    for tok in tokens(body)[:LEAD_TOKENS]:
+    for tok in tokens(lead_text(body))[:LEAD_TOKENS]:
         if (t := _term(tok)) is not None:
             out[t] += 1
     return out
+
+
+_LEAD_CHARS = 2000  # enough text for the lead's words in any article seen (about 6 characters a word)
+
+
+def lead_text(body: str) -> str:
+    """The start of ``body`` whose tokens begin as the whole body's do, through its lead: cut at a
+    space (tokens never cross one), so a long body is not tokenised whole for its first words."""
+    if len(body) <= _LEAD_CHARS:
+        return body
+    cut = body.rfind(" ", 0, _LEAD_CHARS)
+    head = body[:cut] if cut > 0 else body
+    return head if len(tokens(head)) > LEAD_TOKENS else body
 
 
 _TF = [0.0, *(1.0 + math.log(n) for n in range(1, 64))]  # sublinear term frequency, by count
@@ -127,9 +140,10 @@ def as_written(title: str, body: str, terms: Sequence[str]) -> list[str]:
     which read oddly: لجنة → جنه): for showing why two articles were grouped."""
     wanted = set(terms)
     found: dict[str, str] = {}
-    for text in (title, body):
+    lead = lead_text(body)
+    for text in (title, lead):
         for n, (tok, start, end) in enumerate(token_spans(text)):
-            if text is body and n >= LEAD_TOKENS:
+            if text is lead and n >= LEAD_TOKENS:
                 break
             term = _term(tok)
             if term in wanted and term not in found:
@@ -152,15 +166,20 @@ def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[st
     proof: articles on one topic share stock phrases too."""
     spans_a = list(token_spans(text_a))
     a = [_key(t) for t, _, _ in spans_a]
-    b = [_key(t) for t, _, _ in token_spans(text_b)]
+    b = [_key(t) for t in tokens(text_b)]  # the same tokens as token_spans, without their spans
     starts: dict[tuple[str, ...], list[int]] = {}
-    for j in range(len(b) - n + 1):
-        starts.setdefault(tuple(b[j : j + n]), []).append(j)
+    for j, gram in enumerate(zip(*(b[s:] for s in range(n)), strict=False)):
+        starts.setdefault(gram, []).append(j)
+    grams_a = list(zip(*(a[s:] for s in range(n)), strict=False))  # n-word runs from each position
     runs: list[tuple[int, int]] = []
     i = 0
     while i <= len(a) - n:
         best = 0
-        for j in starts.get(tuple(a[i : i + n]), ()):
+        found = starts.get(grams_a[i])
+        if found is None:
+            i += 1
+            continue
+        for j in found:
             length = n
             while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
                 length += 1

@@ -29,7 +29,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint, event, func, inspect, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    func,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
@@ -674,12 +685,20 @@ class Store:
                     )
                 out: list[list[int]] = []
                 feed_ids: dict[str, int] = {}
+                plain: list[dict[str, Any]] = []  # articles without matches, inserted together
                 for feed, article, matches, now, story in items:
                     if article.key in stored_keys:
                         out.append([])
                         continue
                     stored_keys.add(article.key)
-                    out.append(self._add_article(s, feed, article, matches, now, story, feed_ids))
+                    values = _article_values(s, feed, article, now, story, feed_ids)
+                    if not matches:
+                        plain.append(values)
+                        out.append([])
+                        continue
+                    _insert(s, plain)  # the articles before it first: ids in the order they came
+                    out.append(self._add_article(s, values, matches, now, story))
+                _insert(s, plain)
                 return out
         except IntegrityError:
             # another process stored one of them meanwhile (PostgreSQL, several daemons): one by one
@@ -690,46 +709,15 @@ class Store:
     def _add_article(
         self,
         s: Session,
-        feed: str,
-        article: Article,
+        values: dict[str, Any],
         matches: Sequence[tuple[Match, Sequence[RouteSpec]]],
         now: datetime,
         story: StoryLink | None,
-        feed_ids: dict[str, int] | None = None,
     ) -> list[int]:
-        """Add one article with its matches and deliveries to ``s``. An article without matches is
-        only added: the transaction's next flush inserts it with the others (one statement for
-        many); one with matches is flushed at once, for the ids its matches and story need.
-        ``feed_ids``: feeds' ids already read in this transaction."""
-        feed_id = None if feed_ids is None else feed_ids.get(feed)
-        if feed_id is None:
-            feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
-            assert feed_id is not None
-            if feed_ids is not None:
-                feed_ids[feed] = feed_id
-        row = ArticleRow(
-            key=article.key,
-            feed_id=feed_id,
-            source=article.source,
-            url=article.url,
-            title=article.title,
-            summary=article.summary,
-            body=article.body,
-            published_at=article.published,
-            published_as=stored(article.published),
-            fetched_at=now,
-            extraction=article.extraction,
-        )
-        if story is not None:
-            row.words = " ".join(sorted(story.words))
-            row.lead = " ".join(w for w, n in sorted(story.lead.items()) for _ in range(n)) or None
-            if story.passages:
-                row.story_passages = json.dumps(list(story.passages), ensure_ascii=False)
-            row.story_id, row.story_score = story.joined, story.score
-            row.story_shared = json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
+        """Add one article (its column ``values``) with its matches and deliveries to ``s``: flushed
+        at once, for the ids its matches and story need."""
+        row = ArticleRow(**values)
         s.add(row)
-        if not matches:
-            return []
         s.flush()
         assert row.id is not None
         if story is not None and story.joined is None:
@@ -1195,6 +1183,57 @@ class Store:
             for status, n in s.exec(select(NoticeRow.status, func.count()).group_by(col(NoticeRow.status))):
                 out[f"notices_{status}"] = n
             return out
+
+
+def _article_values(
+    s: Session,
+    feed: str,
+    article: Article,
+    now: datetime,
+    story: StoryLink | None,
+    feed_ids: dict[str, int],
+) -> dict[str, Any]:
+    """An article's row, as column values. ``feed_ids``: feeds' ids already read in this transaction."""
+    feed_id = feed_ids.get(feed)
+    if feed_id is None:
+        found = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()
+        assert found is not None
+        feed_id = feed_ids[feed] = found
+    values: dict[str, Any] = {
+        "key": article.key,
+        "feed_id": feed_id,
+        "source": article.source,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "body": article.body,
+        "published_at": article.published,
+        "published_as": stored(article.published),
+        "fetched_at": now,
+        "extraction": article.extraction,
+        "words": None,
+        "lead": None,
+        "story_passages": None,
+        "story_id": None,
+        "story_score": None,
+        "story_shared": None,
+    }
+    if story is not None:
+        values["words"] = " ".join(sorted(story.words))
+        values["lead"] = " ".join(w for w, n in sorted(story.lead.items()) for _ in range(n)) or None
+        if story.passages:
+            values["story_passages"] = json.dumps(list(story.passages), ensure_ascii=False)
+        values["story_id"], values["story_score"] = story.joined, story.score
+        values["story_shared"] = json.dumps(list(story.shared), ensure_ascii=False) if story.shared else None
+    return values
+
+
+def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert articles without matches in one statement (no ORM object each: most of a backlog's
+    articles match nothing), and empty ``rows``."""
+    if rows:
+        s.connection().execute(insert(ArticleRow.__table__), rows)  # type: ignore[attr-defined]
+        rows.clear()
 
 
 def _stored(m: MatchRow, a: ArticleRow, f: FeedRow, deliveries: list[tuple[str, str]]) -> StoredMatch:

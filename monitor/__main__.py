@@ -1,5 +1,5 @@
 """``python -m monitor`` is the same as the ``rasad`` command."""
 
-from monitor.cli import main
+from monitor.entry import main
 
 main()

@@ -381,6 +381,8 @@ class Store:
             raise StoreError(
                 f"no driver for {self.dialect}: {exc}", hint="pip install 'rasad[postgres]'"
             ) from None
+        # feed name → row id: a feed's row is never deleted nor renumbered (read again after a failed write)
+        self._feed_ids: dict[str, int] = {}
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
         self._writer = self.engine.execution_options(rasad_write=True)
@@ -684,7 +686,7 @@ class Store:
                         s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all()
                     )
                 out: list[list[int]] = []
-                feed_ids: dict[str, int] = {}
+                feed_ids = self._feed_ids
                 plain: list[dict[str, Any]] = []  # articles without matches, inserted together
                 for feed, article, matches, now, story in items:
                     if article.key in stored_keys:
@@ -702,6 +704,7 @@ class Store:
                 return out
         except IntegrityError:
             # another process stored one of them meanwhile (PostgreSQL, several daemons): one by one
+            self._feed_ids.clear()
             if len(items) == 1:
                 return [[]]
             return [self.save_articles([item])[0] for item in items]
@@ -1193,7 +1196,7 @@ def _article_values(
     story: StoryLink | None,
     feed_ids: dict[str, int],
 ) -> dict[str, Any]:
-    """An article's row, as column values. ``feed_ids``: feeds' ids already read in this transaction."""
+    """An article's row, as column values. ``feed_ids``: feeds' ids already read (kept by the store)."""
     feed_id = feed_ids.get(feed)
     if feed_id is None:
         found = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one()

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from monitor.arabic import tokens
 from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
@@ -248,14 +249,18 @@ class Pipeline:
         token = await self._capacity.take(priority)
         try:
             article = await self.build_article(feed.name, item)
-            found = match(article, ruleset, now)
+            # the matcher and the story desk read the same tokens: the text is tokenised once
+            toks = (tokens(article.title), tokens(article.body)) if self._desk is not None else None
+            found = match(
+                article, ruleset, now, None if toks is None else {"title": toks[0], "body": toks[1]}
+            )
             story: StoryLink | None
             if found and self._desk is not None:
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
-                    story = await self._desk.link(article, True, now)
+                    story = await self._desk.link(article, True, now, toks)
                     await self._save(feed, article, found, story, ruleset, now)
             else:  # joins no story: stored with the others ready at the same time
-                story = await self._desk.link(article, False, now) if self._desk is not None else None
+                story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
                 await self._save(feed, article, found, story, ruleset, now)
         finally:
             self._capacity.give(token)

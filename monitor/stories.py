@@ -54,18 +54,24 @@ def _term(tok: str) -> str | None:
     return stem if len(stem) >= 3 and stem not in _STOP else None
 
 
-def features(title: str, body: str, limit: int = 1500) -> frozenset[str]:
-    """Content words of an article (the corpus that says which words are rare)."""
-    return frozenset(t for t in map(_term, set(tokens(f"{title}\n{body}")[:limit])) if t is not None)
+Tokenised = tuple[list[str], list[str]]  # an article's title and body tokens (arabic.tokens)
 
 
-def lead_terms(title: str, body: str) -> Counter[str]:
-    """Content terms of the title (each counted TITLE_WEIGHT times) and of the body's lead."""
+def features(title: str, body: str, limit: int = 1500, toks: Tokenised | None = None) -> frozenset[str]:
+    """Content words of an article (the corpus that says which words are rare). ``toks``: its title
+    and body tokens, when the caller has them (the same as tokenising the two joined by a newline)."""
+    words = [*toks[0], *toks[1][:limit]][:limit] if toks is not None else tokens(f"{title}\n{body}")[:limit]
+    return frozenset(t for t in map(_term, set(words)) if t is not None)
+
+
+def lead_terms(title: str, body: str, toks: Tokenised | None = None) -> Counter[str]:
+    """Content terms of the title (each counted TITLE_WEIGHT times) and of the body's lead.
+    ``toks``: the title and body tokens, when the caller has them."""
     out: Counter[str] = Counter()
-    for tok in tokens(title):
+    for tok in toks[0] if toks is not None else tokens(title):
         if (t := _term(tok)) is not None:
             out[t] += TITLE_WEIGHT
-    for tok in tokens(lead_text(body))[:LEAD_TOKENS]:
+    for tok in (toks[1] if toks is not None else tokens(lead_text(body)))[:LEAD_TOKENS]:
         if (t := _term(tok)) is not None:
             out[t] += 1
     return out

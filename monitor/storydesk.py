@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from monitor.config import StorySettings
 from monitor.model import Article
 from monitor.store import Store, StoryLink, StoryMember
-from monitor.stories import Rarity, Vectors, as_written, assign, features, lead_terms, shared_passages
+from monitor.stories import (
+    Rarity,
+    Tokenised,
+    Vectors,
+    as_written,
+    assign,
+    features,
+    lead_terms,
+    shared_passages,
+)
 
 RARITY_TTL = timedelta(minutes=30)
 
@@ -32,15 +41,18 @@ class StoryDesk:
     _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
     _members_at: datetime | None = field(default=None, init=False, repr=False)
 
-    async def link(self, article: Article, matched: bool, now: datetime) -> StoryLink:
-        """Every article's words are kept (they tell which words are rare); a matched one may join a story."""
-        words = features(article.title, article.body)
+    async def link(
+        self, article: Article, matched: bool, now: datetime, toks: Tokenised | None = None
+    ) -> StoryLink:
+        """Every article's words are kept (they tell which words are rare); a matched one may join a
+        story. ``toks``: the article's title and body tokens, when the caller has them."""
+        words = features(article.title, article.body, toks=toks)
         window = self.settings.window
         rarity = await self._recent_rarity(now, window)
         rarity.add(words)
         if not matched:
             return StoryLink(words)  # only matched articles join stories: no lead terms needed
-        lead = lead_terms(article.title, article.body)
+        lead = lead_terms(article.title, article.body, toks)
         earlier = await self._candidates(now - window * 2, now)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],

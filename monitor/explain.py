@@ -11,20 +11,9 @@ from typing import Any
 
 from monitor.arabic import token_spans
 from monitor.model import Article
-from monitor.rules import (
-    Node,
-    RuleSet,
-    _context,
-    _Ctx,
-    _gate,
-    _Group,
-    _Leaf,
-    _match,
-    _Near,
-    _Regex,
-    _score,
-    prepare,
-)
+from monitor.rules.conditions import Node, RuleSet, _Group, _Leaf, _Near, _Regex
+from monitor.rules.context import _Ctx
+from monitor.rules.matcher import _context, _gate, _match, _score, prepare
 
 
 @dataclass(frozen=True)

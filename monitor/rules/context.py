@@ -1,0 +1,124 @@
+"""What one article offers one rule while it is evaluated: term hits, texts, dates, and the
+sentences and paragraphs its tokens fall in (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from monitor.arabic import normalize, token_spans
+from monitor.dates import mentioned_dates
+from monitor.model import Article, MentionedDate
+from monitor.rules.base import FUTURE_TOLERANCE, REGEX_MAX_TEXT
+from monitor.termindex import Hits
+
+if TYPE_CHECKING:
+    pass
+
+
+def article_dates(article: Article, now: datetime) -> list[MentionedDate]:
+    """Every date the article mentions, resolved against its publication date (else ``now``)."""
+    published = article.published
+    if published is not None and published > now + FUTURE_TOLERANCE:
+        published = None
+    return mentioned_dates(_dated_text(article), (published or now).date())
+
+
+def _dated_text(article: Article) -> str:
+    return f"{article.title}\n{article.summary}\n{article.body}"
+
+
+@dataclass
+class _Ctx:
+    """What one article offers one rule: term hits in the rule's fields, texts, dates."""
+
+    article: Article
+    hits: Hits  # term id → (field, position, length)
+    reference: date
+    fields: frozenset[str]
+    cached_dates: list[MentionedDate] | None = None
+    _sentences: dict[str, list[int]] = field(default_factory=dict)
+    _normalised: dict[str, str] = field(default_factory=dict)
+    _paragraphs: dict[str, list[int]] = field(default_factory=dict)
+    # scope → (field, unit) → the hits in that sentence or paragraph (never shared with a narrowed ctx)
+    _by_unit: dict[str, dict[tuple[str, int], Hits]] = field(default_factory=dict)
+
+    @property
+    def dates(self) -> list[MentionedDate]:
+        if self.cached_dates is None:
+            self.cached_dates = mentioned_dates(_dated_text(self.article), self.reference)
+        return self.cached_dates
+
+    def sentences(self, field_name: str) -> list[int]:
+        if field_name not in self._sentences:
+            self._sentences[field_name] = sentence_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+        return self._sentences[field_name]
+
+    def units(self, field_name: str, scope: str) -> list[int]:
+        """For each token of the field, the number of its sentence or paragraph."""
+        if scope == "sentence":
+            return self.sentences(field_name)
+        if field_name not in self._paragraphs:
+            self._paragraphs[field_name] = paragraph_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+        return self._paragraphs[field_name]
+
+    def narrowed(self, keep: Callable[[str, int], bool], fields: frozenset[str] | None = None) -> _Ctx:
+        """The same article seen only where ``keep(field, position)`` holds (the lead, the title)."""
+        hits = {t: kept for t, found in self.hits.items() if (kept := [h for h in found if keep(h[0], h[1])])}
+        return self.with_hits(hits, fields)
+
+    def by_unit(self, scope: str) -> dict[tuple[str, int], Hits]:
+        """The hits grouped by their sentence or paragraph, in one pass over them (kept)."""
+        grouped = self._by_unit.get(scope)
+        if grouped is None:
+            grouped = {}
+            for t, found in self.hits.items():
+                for h in found:
+                    units = self.units(h[0], scope)
+                    unit = (h[0], units[h[1]] if h[1] < len(units) else -1)
+                    grouped.setdefault(unit, {}).setdefault(t, []).append(h)
+            self._by_unit[scope] = grouped
+        return grouped
+
+    def with_hits(self, hits: Hits, fields: frozenset[str] | None = None) -> _Ctx:
+        """The same article with only ``hits`` (texts, dates and unit numbers are shared)."""
+        return _Ctx(
+            self.article,
+            hits,
+            self.reference,
+            fields if fields is not None else self.fields,
+            self.cached_dates,
+            self._sentences,
+            self._normalised,
+            self._paragraphs,
+        )
+
+    def normalised(self, field_name: str) -> str:
+        if field_name not in self._normalised:
+            text = self.article.field_text(field_name)[:REGEX_MAX_TEXT]  # type: ignore[arg-type]
+            self._normalised[field_name] = normalize(text)
+        return self._normalised[field_name]
+
+
+_SENTENCE_END = re.compile(r"[.!?؟\n]")
+_PARAGRAPH_END = re.compile(r"\n")
+
+
+def sentence_ids(text: str, ends: re.Pattern[str] = _SENTENCE_END) -> list[int]:
+    """For each token of ``text`` (as :func:`tokens` yields them), the number of its sentence."""
+    out, sentence, prev_end = [], 0, 0
+    for _, start, end in token_spans(text):
+        if ends.search(text, prev_end, start):
+            sentence += 1
+        out.append(sentence)
+        prev_end = end
+    return out
+
+
+def paragraph_ids(text: str) -> list[int]:
+    """For each token of ``text``, the number of its paragraph (paragraphs end at a line break, as
+    extracted article bodies write them)."""
+    return sentence_ids(text, _PARAGRAPH_END)

@@ -7,11 +7,17 @@ backlog one commit (one sync to disk) serves dozens of articles; an item that co
 written at once, so nothing waits for a batch to fill. ``write_many`` writes each item whole (an
 article with its matches and deliveries), so the outbox's guarantee holds per item; when it raises,
 every item of that transaction gets the exception, as each would have alone.
+
+``linger``: an item that is not ``urgent`` may wait that long for others to share its transaction
+(most of a backlog comes one article at a time, each write over before the next arrives: a
+transaction each). An urgent item (an article with an alert to send) cuts the wait short, and
+so does a full batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -20,15 +26,21 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, write_many: Callable[[Sequence[T]], Sequence[R]], limit: int = 200) -> None:
+    def __init__(
+        self, write_many: Callable[[Sequence[T]], Sequence[R]], limit: int = 200, linger: float = 0.0
+    ) -> None:
         self._write_many = write_many
         self._limit = limit
+        self._linger = linger
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._now = asyncio.Event()  # set: write what is waiting without lingering
 
-    async def submit(self, item: T) -> R:
+    async def submit(self, item: T, *, urgent: bool = False) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
+        if urgent or len(self._waiting) >= self._limit:
+            self._now.set()
         if self._task is None:
             self._task = asyncio.create_task(self._drain())
         return await future
@@ -36,6 +48,11 @@ class Batcher(Generic[T, R]):
     async def _drain(self) -> None:
         try:
             while self._waiting:
+                if self._linger and not self._now.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._linger):
+                            await self._now.wait()
+                self._now.clear()
                 batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
                 try:
                     results = await asyncio.to_thread(self._write_many, [item for item, _ in batch])

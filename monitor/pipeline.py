@@ -41,6 +41,7 @@ FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9,
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest item is a misreading
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+WRITE_LINGER = 0.05  # seconds a write that sends no alert may wait to share a transaction
 
 # page bytes, url, metadata wanted (the item lacks a title or date) → Extracted
 Extractor = Callable[[bytes, str, bool], Awaitable[Extracted | None]]
@@ -86,8 +87,10 @@ class Pipeline:
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
             self._desk = StoryDesk(self.store, self.stories)
-        self._articles = Batcher(lambda items: self.store.save_articles(items))
-        self._polls = Batcher(lambda polls: self.store.record_polls(polls))
+        # an article that matched nothing, or a poll's record, waits up to WRITE_LINGER for others
+        # to share its transaction; one with an alert to send is written at once
+        self._articles = Batcher(lambda items: self.store.save_articles(items), linger=WRITE_LINGER)
+        self._polls = Batcher(lambda polls: self.store.record_polls(polls), linger=WRITE_LINGER)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None = None) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed.
@@ -247,6 +250,7 @@ class Pipeline:
         priority = URGENT if match(_from_feed(feed.name, item), ruleset, now) else ORDINARY
         PRIORITY.set(priority)
         token = await self._capacity.take(priority)
+        held = True
         try:
             article = await self.build_article(feed.name, item)
             # the matcher and the story desk read the same tokens: the text is tokenised once
@@ -261,9 +265,14 @@ class Pipeline:
                     await self._save(feed, article, found, story, ruleset, now)
             else:  # joins no story: stored with the others ready at the same time
                 story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
+                # its page is done with: the next article goes on while this one's write waits to
+                # share a transaction (the backlog budget still counts it until it is stored)
+                self._capacity.give(token)
+                held = False
                 await self._save(feed, article, found, story, ruleset, now)
         finally:
-            self._capacity.give(token)
+            if held:
+                self._capacity.give(token)
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
     def _follow_ups(self, channels: Sequence[tuple[str, str]], now: datetime) -> list[RouteSpec]:
@@ -312,7 +321,7 @@ class Pipeline:
                 shared=",".join(story.shared[:5]),
                 url=article.url,
             )
-        await self._articles.submit((feed.name, article, routed, now, story))
+        await self._articles.submit((feed.name, article, routed, now, story), urgent=bool(found))
         if story is not None and story.joined is not None:
             for m in found:
                 rule = ruleset.by_id[m.rule_id]

@@ -66,3 +66,48 @@ def test_a_failed_transaction_fails_its_items_and_the_next_one_still_runs():
 
     assert asyncio.run(go()) == "ok:good"
     assert calls == [["bad"], ["good"]]
+
+
+def test_a_lingering_write_waits_for_company_until_an_urgent_item_comes():
+    """Articles that match nothing wait (here: up to an hour) to share a transaction; an article
+    with an alert to send is written at once, and takes the waiting ones with it."""
+    calls: list[list[int]] = []
+
+    def write_many(items):
+        calls.append(list(items))
+        return list(items)
+
+    async def go():
+        batcher: Batcher[int, int] = Batcher(write_many, linger=3600)
+        first = asyncio.create_task(batcher.submit(1))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        second = asyncio.create_task(batcher.submit(2))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert calls == []  # both still waiting for company
+        urgent = asyncio.create_task(batcher.submit(3, urgent=True))
+        # the guard only fails when the urgent item did not cut the hour short
+        done, _ = await asyncio.wait({first, second, urgent}, timeout=120)
+        assert len(done) == 3
+        return [t.result() for t in (first, second, urgent)]
+
+    assert asyncio.run(go()) == [1, 2, 3]
+    assert calls == [[1, 2, 3]]  # one transaction for the three
+
+
+def test_a_full_batch_does_not_linger():
+    calls: list[list[int]] = []
+
+    def write_many(items):
+        calls.append(list(items))
+        return list(items)
+
+    async def go():
+        batcher: Batcher[int, int] = Batcher(write_many, limit=3, linger=3600)
+        jobs = [asyncio.create_task(batcher.submit(i)) for i in range(3)]
+        done, _ = await asyncio.wait(jobs, timeout=120)
+        assert len(done) == 3
+
+    asyncio.run(go())
+    assert calls == [[0, 1, 2]]

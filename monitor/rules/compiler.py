@@ -15,7 +15,6 @@ from monitor.ruleregex import compile_regex
 from monitor.rules.base import (
     BARE_MIN,
     DEFAULT_FIELD_WEIGHT,
-    FIELDS,
     LEAD_WORDS,
     MAX_NESTING,
     MAX_REGEXES,
@@ -38,7 +37,7 @@ from monitor.rules.conditions import (
     _Near,
     _Regex,
 )
-from monitor.termindex import TermIndex
+from monitor.rules.index import holds_without_terms, index_rules, required_terms
 from monitor.termindex import Tok as _Tok
 
 if TYPE_CHECKING:
@@ -388,72 +387,11 @@ def compile_rules(
                 threshold=cfg.threshold,
                 term_ids=term_ids,
                 all_terms=tuple(dict.fromkeys(root.all_term_ids())),
-                required=tuple(_required(root)),
-                always=_holds_without_terms(root),
+                required=tuple(required_terms(root)),
+                always=holds_without_terms(root),
                 flat=_flat(root),
             )
         )
     if comp.problems:
         raise RuleError(list(dict.fromkeys(comp.problems)))  # an alias's problem once, however often used
-    return _index(compiled, comp.terms)
-
-
-def _holds_without_terms(node: Node) -> bool:
-    """Whether ``node`` can hold in an article that contains none of its terms (a regex, a date,
-    ``none``): such a rule is evaluated for every article."""
-    if isinstance(node, _Leaf | _Near):
-        return False
-    if not isinstance(node, _Group):
-        return True
-    if node.kind == "none":
-        return True
-    able = sum(1 for c in node.children if _holds_without_terms(c))
-    need = {"all": len(node.children), "any": 1}.get(node.kind, node.need)
-    return able >= need
-
-
-def _required(node: Node) -> list[frozenset[int]]:
-    """Term sets of which the rule needs at least one hit each: a cheap test before evaluating it."""
-    if isinstance(node, _Leaf):
-        return [node.term_set]
-    if isinstance(node, _Near):
-        return [leaf.term_set for leaf in node.items]
-    if not isinstance(node, _Group) or node.kind == "none":
-        return []
-    if node.kind == "all":
-        return [s for child in node.children for s in _required(child)]
-    # any / at_least: one of the children must hold; only a test if every child needs terms
-    alternatives = [_required(child) for child in node.children]
-    if all(alternatives):
-        return [frozenset().union(*(a[0] for a in alternatives))]
-    return []
-
-
-def _index(rules: list[CompiledRule], terms: list[Term]) -> RuleSet:
-    fields = [f for f in FIELDS if any(f in r.fields for r in rules)]
-    term_sets: list[set[int]] = [set() for _ in terms]
-    first_sets: set[int] = set()
-    set_rule: list[int] = []
-    rule_sets: list[frozenset[int]] = []
-    for i, rule in enumerate(rules):
-        sets = list(dict.fromkeys(rule.required)) or ([rule.term_ids] if rule.term_ids else [])
-        numbers = range(len(set_rule), len(set_rule) + len(sets))
-        rule_sets.append(frozenset(numbers))
-        if sets and not rule.always:
-            first_sets.add(numbers[min(range(len(sets)), key=lambda k: len(sets[k]))])  # the narrowest
-        for number, term_set in zip(numbers, sets, strict=True):
-            set_rule.append(i)
-            for t in term_set:
-                term_sets[t].add(number)
-    return RuleSet(
-        rules=tuple(rules),
-        terms=tuple(terms),
-        index=TermIndex((t.id, t.toks) for t in terms),
-        fields=tuple(fields),
-        by_id={r.id: r for r in rules},
-        term_sets=tuple(map(frozenset, term_sets)),
-        first_sets=frozenset(first_sets),
-        set_rule=tuple(set_rule),
-        rule_sets=tuple(rule_sets),
-        always=tuple(i for i, r in enumerate(rules) if r.always),
-    )
+    return index_rules(compiled, comp.terms)

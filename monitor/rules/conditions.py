@@ -287,7 +287,7 @@ class RuleSet:
     fields: tuple[FieldName, ...]
     by_id: Mapping[str, CompiledRule] = field(default_factory=dict)
     # Which rules an article's terms can make hold. Each rule has term sets of which every one needs
-    # a hit (see ``_required``; a rule without such sets: the set of all its terms). The sets of all
+    # a hit (see ``required_terms``; a rule without such sets: the set of all its terms). The sets of all
     # rules are numbered; the article's terms give the numbers of the sets they hit (a C-level
     # union), and a rule is a candidate when all its sets are among them. Only the rules whose
     # narrowest set (fewest terms, so the least often hit) is hit are looked at.

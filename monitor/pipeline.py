@@ -255,9 +255,7 @@ class Pipeline:
             article = await self.build_article(feed.name, item)
             # the matcher and the story desk read the same tokens: the text is tokenised once
             toks = (tokens(article.title), tokens(article.body)) if self._desk is not None else None
-            found = match(
-                article, ruleset, now, None if toks is None else {"title": toks[0], "body": toks[1]}
-            )
+            found = match(article, ruleset, now, {"title": toks[0], "body": toks[1]} if toks else None)
             story: StoryLink | None
             if found and self._desk is not None:
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
@@ -265,8 +263,7 @@ class Pipeline:
                     await self._save(feed, article, found, story, ruleset, now)
             else:  # joins no story: stored with the others ready at the same time
                 story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
-                # its page is done with: the next article goes on while this one's write waits to
-                # share a transaction (the backlog budget still counts it until it is stored)
+                # its page is done: the next article goes on while this write waits to share a commit
                 self._capacity.give(token)
                 held = False
                 await self._save(feed, article, found, story, ruleset, now)

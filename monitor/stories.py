@@ -180,21 +180,18 @@ def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[st
     runs: list[tuple[int, int]] = []
     i = 0
     while i <= len(a) - n:
-        best = 0
         found = starts.get(grams_a[i])
         if found is None:
             i += 1
             continue
+        best = n
         for j in found:
             length = n
             while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
                 length += 1
             best = max(best, length)
-        if best:
-            runs.append((best, i))
-            i += best
-        else:
-            i += 1
+        runs.append((best, i))
+        i += best
     out: list[str] = []
     seen: list[str] = []
     for length, i in sorted(runs, key=lambda r: (-r[0], r[1])):

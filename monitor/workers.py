@@ -148,10 +148,12 @@ class _Process:
         if self.popen.poll() is None:
             self.popen.kill()
         self.popen.wait()  # a killed process is gone at once
-        if self._streams is not None:
-            with contextlib.suppress(RuntimeError):  # the event loop is already closed
-                self._streams[1].close()
+        try:
+            if self._streams is not None:
+                self._streams[1].close()  # closes the socket too
                 return peak
+        except RuntimeError:  # the event loop is already closed
+            pass
         self.sock.close()
         return peak
 
@@ -177,7 +179,8 @@ class _Slot:
         if self.process is None and not self.closed:
             self.process = self._start()
 
-    async def _warm(self) -> _Process:
+    async def warm(self) -> _Process:
+        """This slot's worker, once it is up and warm (started now if there is none)."""
         if self.closed:
             raise ExtractError("worker pool is closed")
         if self.process is None:
@@ -190,13 +193,9 @@ class _Slot:
             raise
         return process
 
-    async def ready(self) -> None:
-        """Wait until this slot's worker is up and warm."""
-        await self._warm()
-
     async def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Run one job in this slot's worker, once it is warm."""
-        process = await self._warm()
+        process = await self.warm()
         ok, value, spent = await process.call(func, args, self.pool.deadline)
         if spent:
             self._retire(process, str(value), replace=True)
@@ -279,7 +278,7 @@ class ProcessPool:
         if self._closed:
             raise ExtractError("worker pool is closed")
         slots = [await self._idle.take() for _ in range(self.size)]
-        await asyncio.gather(*(self._use(slot, slot.ready()) for slot in slots))
+        await asyncio.gather(*(self._use(slot, slot.warm()) for slot in slots))
 
     def close(self) -> None:
         self._closed = True

@@ -62,6 +62,9 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     # workers run it (trafilatura costs a second and 30 MB to import)
     import trafilatura
 
+    from monitor import xpathguard
+
+    xpathguard.install()
     links = len(_LINK.findall(page))
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")

@@ -1,0 +1,120 @@
+"""Trafilatura's raw-page prunes, skipped on a page where no element could match them (pure).
+
+Before extracting, trafilatura deletes infinite-scroll containers, share buttons and comment
+sections from the whole parsed page: three XPath queries of the form ``.//*[self::div or …]
+[re:test(@id, '…') or re:test(@class, '…')]…``. On a news page with its chrome (menus, "most read"
+lists, cards) they are a third of the extraction time: the query walks every element and calls
+back into Python for each regular-expression test, and nearly every page has nothing to delete.
+
+``install()`` wraps each such query with a guard: the element ids and class names of the tree are
+read in one query, and the original runs only when one of them matches one of the query's tests.
+Every element the query can select must pass one of those tests on its own ``id`` or ``class``, so
+when none does the query would have selected nothing: the guard changes no result, only skips
+work. A query whose shape is not the one recognised here (another trafilatura version) is left as
+it is. tests/test_xpathguard.py compares extractions with and without the guards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from lxml.etree import XPath
+
+# the lists trafilatura runs on the raw page (and the comment prune, the same test on the cleaned one)
+GUARDED_LISTS = ("RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH", "REMOVE_COMMENTS_XPATH")
+_ATTRIBUTES = XPath(".//@id|.//@class", smart_strings=False)
+_ATTRIBUTE = r"@(?:id|class)(?:\s*\|\s*@(?:id|class))?"
+_TERM = re.compile(rf"(re:test|contains)\(\s*{_ATTRIBUTE}\s*,\s*'([^']*)'\s*\)")
+_OR = re.compile(r"\s+or\s+")
+
+
+class Guarded:
+    """An XPath query run only when some ``id`` or ``class`` value in the tree passes ``tests``."""
+
+    def __init__(self, query: XPath, tests: list[re.Pattern[str]]) -> None:
+        self.query = query
+        self.tests = tests
+
+    def __call__(self, tree: Any, **variables: Any) -> Any:
+        values = set(_ATTRIBUTES(tree))
+        if any(test.search(value) for test in self.tests for value in values):
+            return self.query(tree, **variables)
+        return []
+
+
+def _predicates(path: str) -> list[str] | None:
+    """The top-level ``[…]`` predicates of a path ``.//*[…][…]…``; None for any other shape."""
+    path = " ".join(path.split())
+    if not path.startswith(".//*[") or '"' in path:
+        return None
+    out, depth, start, quoted = [], 0, 0, False
+    for i, char in enumerate(path[4:], start=4):
+        if char == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "[":
+            depth += 1
+            if depth == 1:
+                start = i + 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                out.append(path[start:i].strip())
+        elif depth == 0 and char != " ":
+            return None  # something after the predicates (a union, a further step)
+    return out if depth == 0 and not quoted else None
+
+
+def tests_of(query: XPath) -> list[re.Pattern[str]] | None:
+    """The tests of the first predicate that is only ``re:test``/``contains`` on ``@id``/``@class``
+    joined by ``or`` (each selected element passes one of them on its own value); None when there
+    is none, or when a test would pass an element without the attribute (the empty string)."""
+    for predicate in _predicates(query.path) or []:
+        terms = _OR.split(predicate)
+        found = [_TERM.fullmatch(term) for term in terms]
+        if not all(found):
+            continue
+        tests = []
+        for match in found:
+            assert match is not None
+            function, literal = match[1], match[2]
+            try:
+                test = re.compile(literal if function == "re:test" else re.escape(literal))
+            except re.error:
+                return None
+            if test.search(""):
+                return None
+            tests.append(test)
+        return tests
+    return None
+
+
+def guard(query: Callable[..., Any]) -> Callable[..., Any]:
+    """``query`` guarded when its shape allows it, else ``query`` itself."""
+    if not isinstance(query, XPath):
+        return query
+    tests = tests_of(query)
+    return query if tests is None else Guarded(query, tests)
+
+
+_installed: list[int] = []
+
+
+def install() -> int:
+    """Guard trafilatura's raw-page prunes in place, once; the number of queries guarded."""
+    if _installed:
+        return _installed[0]
+    from trafilatura import xpaths
+
+    guarded = 0
+    for name in GUARDED_LISTS:
+        queries = getattr(xpaths, name, None)
+        if not isinstance(queries, list):
+            continue
+        queries[:] = [guard(query) for query in queries]
+        guarded += sum(isinstance(query, Guarded) for query in queries)
+    _installed.append(guarded)
+    return guarded

@@ -28,18 +28,18 @@ _ATTRIBUTES = XPath(".//@id|.//@class", smart_strings=False)
 _ATTRIBUTE = r"@(?:id|class)(?:\s*\|\s*@(?:id|class))?"
 _TERM = re.compile(rf"(re:test|contains)\(\s*{_ATTRIBUTE}\s*,\s*'([^']*)'\s*\)")
 _OR = re.compile(r"\s+or\s+")
+_UNJOINABLE = re.compile(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]")  # a numbered back-reference, a flag
 
 
 class Guarded:
-    """An XPath query run only when some ``id`` or ``class`` value in the tree passes ``tests``."""
+    """An XPath query run only when some ``id`` or ``class`` value in the tree passes ``test``."""
 
-    def __init__(self, query: XPath, tests: list[re.Pattern[str]]) -> None:
+    def __init__(self, query: XPath, test: re.Pattern[str]) -> None:
         self.query = query
-        self.tests = tests
+        self.test = test
 
     def __call__(self, tree: Any, **variables: Any) -> Any:
-        values = set(_ATTRIBUTES(tree))
-        if any(test.search(value) for test in self.tests for value in values):
+        if any(map(self.test.search, set(_ATTRIBUTES(tree)))):
             return self.query(tree, **variables)
         return []
 
@@ -68,27 +68,29 @@ def _predicates(path: str) -> list[str] | None:
     return out if depth == 0 and not quoted else None
 
 
-def tests_of(query: XPath) -> list[re.Pattern[str]] | None:
+def test_of(query: XPath) -> re.Pattern[str] | None:
     """The tests of the first predicate that is only ``re:test``/``contains`` on ``@id``/``@class``
-    joined by ``or`` (each selected element passes one of them on its own value); None when there
-    is none, or when a test would pass an element without the attribute (the empty string)."""
+    joined by ``or`` (each selected element passes one of them on its own value), as one pattern
+    that finds what any of them finds; None when there is none, or when a test would pass an
+    element without the attribute (it passes the empty string) or cannot be joined to the others
+    (a back-reference or a flag of its own)."""
     for predicate in _predicates(query.path) or []:
-        terms = _OR.split(predicate)
-        found = [_TERM.fullmatch(term) for term in terms]
+        found = [_TERM.fullmatch(term) for term in _OR.split(predicate)]
         if not all(found):
             continue
-        tests = []
+        patterns = []
         for match in found:
             assert match is not None
             function, literal = match[1], match[2]
-            try:
-                test = re.compile(literal if function == "re:test" else re.escape(literal))
-            except re.error:
+            pattern = literal if function == "re:test" else re.escape(literal)
+            if _UNJOINABLE.search(pattern):
                 return None
-            if test.search(""):
-                return None
-            tests.append(test)
-        return tests
+            patterns.append(f"(?:{pattern})")
+        try:
+            test = re.compile("|".join(patterns))
+        except re.error:
+            return None
+        return None if test.search("") else test
     return None
 
 
@@ -96,8 +98,8 @@ def guard(query: Callable[..., Any]) -> Callable[..., Any]:
     """``query`` guarded when its shape allows it, else ``query`` itself."""
     if not isinstance(query, XPath):
         return query
-    tests = tests_of(query)
-    return query if tests is None else Guarded(query, tests)
+    test = test_of(query)
+    return query if test is None else Guarded(query, test)
 
 
 _installed: list[int] = []

@@ -110,6 +110,8 @@ def test_extraction_is_the_same_with_and_without_the_guards_on_test_pages(path, 
         "(.//*[self::div][re:test(@class, 'a')])[1]",
         './/*[self::div][contains(@class, "a")]',
         ".//*[self::div][re:test(@class, '(')]",
+        ".//*[self::div][re:test(@class, '(a)\\1')]",  # a back-reference
+        ".//*[self::div][re:test(@class, '(?i)a')]",  # a flag of its own
     ],
 )
 def test_queries_of_another_shape_are_left_alone(path: str):

@@ -50,6 +50,13 @@ _WARM_UP_PAGE = (
     + "</p></article></body></html>"
 ).encode()
 
+# what trafilatura deletes or renames when it extracts: script, navigation, aside, comments, a form
+_PROBE_PAGE = _WARM_UP_PAGE.replace(
+    b"<body>",
+    b"<body><script>var x = 1;</script><nav><ul><li><a href='/'>x</a></li></ul></nav><aside>y</aside>"
+    b"<div id='comments'><p>z</p></div><form><input name='q'></form>",
+)
+
 
 def warm_up() -> None:
     """Import trafilatura and run it once, so that a worker's first page pays for neither."""
@@ -73,14 +80,16 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     # text a block element (a "read also" box) cut out of its paragraph is that element's tail,
     # which trafilatura drops with the box: made a paragraph of its own, it stays
     loose = tree is not None and loose_text_to_paragraphs(tree)
-    # trafilatura is given the tree parsed above, copied (it prunes what it is given): parsing the
-    # page again costs five times the copy. Not when it searches the metadata of an unchanged
-    # page: its date search then reads the page's own text, which it would otherwise serialise
+    # trafilatura is given the tree parsed above (parsing the page again costs five times a copy),
+    # copied unless trafilatura copies it itself (it prunes what it works on). Not when it searches
+    # the metadata of an unchanged page: its date search then reads the page's own text, which it
+    # would otherwise serialise
     reparse = tree is None or (metadata and not loose)
+    copied = reparse or _extracts_from_a_copy()
 
     def extraction(fast: bool) -> Any:
         return trafilatura.bare_extraction(
-            page if reparse else copy.deepcopy(tree),
+            page if reparse else tree if copied else copy.deepcopy(tree),
             url=url,
             include_comments=False,
             include_tables=True,
@@ -119,6 +128,23 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
         body=f"{lead}\n{body}" if lead else body,
         published=page_published(tree, url, getattr(doc, "date", None)) if metadata else None,
     )
+
+
+_COPIES: list[bool] = []  # whether this trafilatura extracts from a copy of a tree it is given
+
+
+def _extracts_from_a_copy() -> bool:
+    """Whether trafilatura leaves a tree it is given as it was (2.3 copies it first): found once,
+    by extracting a page whose tree it would prune, with metadata and the full cascade."""
+    if not _COPIES:
+        import trafilatura
+        from lxml import etree
+
+        tree = trafilatura.load_html(_PROBE_PAGE)
+        before = etree.tostring(tree)
+        trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False, favor_precision=True)
+        _COPIES.append(etree.tostring(tree) == before)
+    return _COPIES[0]
 
 
 def _begins_an_element(tree: HtmlElement, title: str) -> bool:

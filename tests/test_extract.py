@@ -1,6 +1,7 @@
 """Extraction guards: a page that is a list of links is refused before trafilatura sees it."""
 
 import pytest
+import trafilatura
 
 from monitor.errors import ExtractError
 from monitor.extract import MAX_LINKS, extract_page, warm_up
@@ -56,3 +57,27 @@ def test_the_body_without_metadata_is_the_body_with_it(page):
     if full is not None and light is not None:
         assert light.body == full.body
         assert light.published is None  # the feed's date is used; the page's is not looked for
+
+
+def test_a_trafilatura_that_prunes_the_tree_it_is_given_is_given_a_copy(monkeypatch):
+    """The page's tree is read again after extraction (its headline, its lead): a trafilatura that
+    left it pruned (2.3 works on a copy of its own) must be handed a copy."""
+    from lxml.html import HtmlElement
+
+    import monitor.extract
+
+    real = trafilatura.bare_extraction
+
+    def prunes_in_place(filecontent, **options):
+        doc = real(filecontent, **options)
+        if isinstance(filecontent, HtmlElement):
+            for el in filecontent.iter():
+                el.text = el.tail = None
+        return doc
+
+    html = (ROOT / "tests" / "fixtures" / "pages" / "lead_outside_articlebody.html").read_bytes()
+    expected = extract_page(html, "https://x.example/", metadata=False)
+    monkeypatch.setattr(trafilatura, "bare_extraction", prunes_in_place)
+    monkeypatch.setattr(monitor.extract, "_COPIES", [])
+    assert extract_page(html, "https://x.example/", metadata=False) == expected
+    assert monitor.extract._COPIES == [False]

@@ -33,7 +33,7 @@ from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
 from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
 from monitor.storydesk import StoryDesk
-from monitor.waitlist import FEED, ORDINARY, PRIORITY, URGENT, Budget, WaitList
+from monitor.waitlist import FEED, ORDINARY, PRIORITY, URGENT, Budget, Guess, WaitList
 
 log = logging.getLogger("rasad.pipeline")
 
@@ -65,15 +65,14 @@ class Pipeline:
     _desk: StoryDesk | None = field(default=None, init=False, repr=False)  # when stories are on
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     # new articles worked on at once (page fetched, extracted, matched, stored); the others wait,
-    # likely alerts first: a burst of a thousand new items neither holds a thousand pages in memory
-    # nor makes the few that matter wait behind all the others
+    # likely alerts first: a burst neither holds a thousand pages nor delays the few that matter
     in_flight: int = 8
-    # called when a feed has new items, before their pages are fetched (starts idle workers)
-    on_new_items: Callable[[], None] | None = None
-    # feeds being polled and new items not yet stored, all feeds together: past this, a feed is
-    # fetched only once some are done, so a thousand feeds' backlog is not all held at once
-    # (memory stays flat)
+    on_new_items: Callable[[], None] | None = None  # a feed has new items (starts idle workers)
+    # feeds being polled and new items not yet stored: past this, a feed is fetched only once some
+    # are done (memory stays flat); a feed weighs feed_units until its new items are known (as one
+    # unit, every due feed was parsed before the first page reached a worker)
     backlog: int = 200
+    feed_units: int = 10
     _budget: Budget = field(init=False, repr=False)
     _capacity: WaitList[int] = field(init=False, repr=False)
     # group commit: the articles (and poll records) that are ready together are stored together
@@ -98,12 +97,16 @@ class Pipeline:
         # under a backlog, the feed waits until enough of the work already taken on is done
         # (``priority: true`` feeds first); its poll starts then
         await self._budget.room(URGENT if feed.priority else FEED)
+        guess = self._budget.guess(self.feed_units - 1)  # its new items, until they are known
         try:
-            return await self._poll(feed, ruleset, state)
+            return await self._poll(feed, ruleset, state, guess)
         finally:
+            guess.settle()
             self._budget.done()
 
-    async def _poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None) -> FeedReport:
+    async def _poll(
+        self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None, guess: Guess
+    ) -> FeedReport:
         start = time.monotonic()
         now = self.clock()
         report: FeedReport
@@ -135,7 +138,7 @@ class Pipeline:
                     event(log, "item.skipped", logging.WARNING, feed=feed.name, reason=why)
                 fresh = cadence([i.published for i in items if i.published is not None], now)
                 learned = fresh or learned
-                report = await self._new_items(feed, items, ruleset, now)
+                report = await self._new_items(feed, items, ruleset, now, guess)
         except FetchError as exc:
             retry_after = exc.retry_after
             report = FeedReport(feed.name, "error", error=str(exc), hint=exc.hint)
@@ -213,7 +216,7 @@ class Pipeline:
             event(log, kind, logging.WARNING if reason else logging.INFO, feed=name, reason=reason)
 
     async def _new_items(
-        self, feed: FeedConfig, items: list[FeedItem], ruleset: RuleSet, now: datetime
+        self, feed: FeedConfig, items: list[FeedItem], ruleset: RuleSet, now: datetime, guess: Guess
     ) -> FeedReport:
         unique = list({i.key: i for i in items}.values())
         known = await asyncio.to_thread(self.store.known_keys, [i.key for i in unique])
@@ -221,6 +224,7 @@ class Pipeline:
         if new and self.on_new_items is not None:
             self.on_new_items()
         self._budget.add(len(new))
+        guess.settle()  # the items are known now
         results = await asyncio.gather(*(self._article(feed, item, ruleset, now) for item in new))
         matches = tuple((key, rule) for key, rules, _ in results for rule in rules)
         fallbacks = sum(1 for _, _, fell_back in results if fell_back)

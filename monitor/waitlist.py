@@ -120,3 +120,21 @@ class Budget:
         self.count -= 1
         if self.count < self.limit and self._waiters.wake(None):
             self.count += 1
+
+    def guess(self, n: int) -> Guess:
+        """Count ``n`` units of work expected but not yet known, until the :class:`Guess` is settled."""
+        self.count += n
+        return Guess(self, n)
+
+
+class Guess:
+    """Units a :class:`Budget` counts for work expected; ``settle()`` gives them back (once)."""
+
+    def __init__(self, budget: Budget, units: int) -> None:
+        self._budget = budget
+        self._units = units
+
+    def settle(self) -> None:
+        units, self._units = self._units, 0
+        for _ in range(units):
+            self._budget.done()

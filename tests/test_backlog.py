@@ -4,6 +4,8 @@ first: a likely alert does not wait behind pages that will not match. Real site,
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor.config import FeedConfig, load_rules_file
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
@@ -78,7 +80,11 @@ def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
     store.close()
 
 
-def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path):
+@pytest.mark.parametrize(
+    ("feed_units", "let_in"),
+    [(1, 3), (3, 1)],  # a feed weighs feed_units until its two new items are known
+)
+def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path, feed_units, let_in):
     """Memory must not grow with the news that arrived while Rasad was down: while ``backlog``
     feeds and new articles are outstanding, no further feed is fetched; each finished article lets
     one more in, and every feed is polled in the end."""
@@ -115,9 +121,11 @@ def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path):
             return Extracted(title="خبر", body="نص الخبر", published=None)
 
         async with Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
-            pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, backlog=3)
+            pipeline = Pipeline(
+                store, fetcher, extract, 10**6, 10**6, lambda: NOW, backlog=3, feed_units=feed_units
+            )
             polls = asyncio.gather(*(pipeline.poll(f, ruleset) for f in feeds))
-            while len(held) < 6:  # the three feeds let in have taken on their two articles each
+            while len(held) < 2 * let_in:  # the feeds let in have taken on their two articles each
                 await asyncio.sleep(0.01)
             fetched = sorted(
                 r.path for r in site.requests if r.path.startswith("/held") and r.path.endswith(".xml")
@@ -126,7 +134,7 @@ def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path):
             return fetched, await polls
 
     fetched, reports = asyncio.run(go())
-    assert fetched == ["/held0.xml", "/held1.xml", "/held2.xml"]  # the other two waited
+    assert fetched == [f"/held{n}.xml" for n in range(let_in)]  # the others waited
     assert [(r.status, r.new) for r in reports] == [("ok", 2)] * 5  # and were polled once there was room
     assert (
         len(store.known_keys([f"{site.url('/held/')}{n}-{k}.html" for n in range(5) for k in range(2)])) == 10

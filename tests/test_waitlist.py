@@ -58,3 +58,30 @@ def test_a_budget_lets_one_waiter_in_per_unit_done_by_priority():
         return budget.count
 
     assert asyncio.run(go()) == 1
+
+
+def test_a_guess_counts_until_settled_and_gives_its_units_back_once():
+    async def go():
+        budget = Budget(3)
+        await budget.room()
+        guess = budget.guess(4)  # a feed's new items, expected: 5 outstanding
+        entered: list[str] = []
+
+        async def wait(name: str) -> None:
+            await budget.room()
+            entered.append(name)
+
+        tasks = [asyncio.create_task(wait(n)) for n in "ab"]
+        await asyncio.sleep(0)
+        assert entered == [] and budget.count == 5
+        budget.add(1)  # the feed had one new item
+        guess.settle()  # 6 - 4 = 2 outstanding: one waiter let in
+        await asyncio.sleep(0)
+        guess.settle()  # once only
+        await asyncio.sleep(0)
+        assert entered == ["a"] and budget.count == 3
+        budget.done()
+        await asyncio.gather(*tasks)
+        assert entered == ["a", "b"] and budget.count == 3
+
+    asyncio.run(go())

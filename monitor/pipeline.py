@@ -64,9 +64,7 @@ class Pipeline:
     updates: Mapping[str, str] = field(default_factory=dict)  # channel → its story_updates setting
     _desk: StoryDesk | None = field(default=None, init=False, repr=False)  # when stories are on
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
-    # new articles worked on at once (page fetched, extracted, matched, stored); the others wait,
-    # likely alerts first: a burst neither holds a thousand pages nor delays the few that matter
-    in_flight: int = 8
+    in_flight: int = 8  # new articles worked on at once; the others wait, likely alerts first
     on_new_items: Callable[[], None] | None = None  # a feed has new items (starts idle workers)
     # feeds being polled and new items not yet stored: past this, a feed is fetched only once some
     # are done (memory stays flat); a feed weighs feed_units until its new items are known (as one
@@ -86,16 +84,14 @@ class Pipeline:
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
             self._desk = StoryDesk(self.store, self.stories)
-        # an article that matched nothing, or a poll's record, waits up to WRITE_LINGER for others
-        # to share its transaction; one with an alert to send is written at once
+        # a write that sends no alert waits up to WRITE_LINGER to share its transaction
         self._articles = Batcher(lambda items: self.store.save_articles(items), linger=WRITE_LINGER)
         self._polls = Batcher(lambda polls: self.store.record_polls(polls), linger=WRITE_LINGER)
 
     async def poll(self, feed: FeedConfig, ruleset: RuleSet, state: FeedState | None = None) -> FeedReport:
         """Poll one feed. Never raises: failures are returned in the report and stored on the feed.
         ``state``: the feed's stored state, when the caller has just read it."""
-        # under a backlog, the feed waits until enough of the work already taken on is done
-        # (``priority: true`` feeds first); its poll starts then
+        # under a backlog, the feed waits until enough work taken on is done (priority feeds first)
         await self._budget.room(URGENT if feed.priority else FEED)
         guess = self._budget.guess(self.feed_units - 1)  # its new items, until they are known
         try:

@@ -88,6 +88,25 @@ def test_poll_records_of_several_feeds_in_one_transaction(store):
     assert states == {"كتابات": ("ok", 0), "المسلة": ("error", 1)}
 
 
+def test_feed_states_of_a_whole_cycle_read_together(store):
+    from monitor.store import PollRecord
+
+    names = [f"feed{n}" for n in range(600)]  # more than one IN (...) chunk
+    store.sync_feeds([(n, f"http://x.test/{n}") for n in names])
+    store.record_polls(
+        [
+            PollRecord(FeedReport("feed7", "ok"), NOW, etag='"seven"'),
+            PollRecord(FeedReport("feed599", "error", error="fetch: HTTP 500"), NOW),
+        ]
+    )
+    states = store.feed_states([*names, "not-stored"])
+    assert len(states) == 601
+    assert states["feed7"].etag == '"seven"' and states["feed7"].error_count == 0
+    assert states["feed599"].error_count == 1 and states["feed599"].etag is None
+    assert states["not-stored"].etag is None and states["not-stored"].error_count == 0
+    assert states["feed7"] == store.feed_state("feed7")
+
+
 def test_claim_send_and_never_again(store):
     store.save_article("كتابات", article(), [(a_match(), ["email"])], NOW)
     (d,) = store.claim_due(NOW, timedelta(minutes=5))

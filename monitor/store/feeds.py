@@ -28,18 +28,17 @@ class FeedStore(StoreBase):
                     s.add(row)
 
     def feed_state(self, name: str) -> FeedState:
+        return self.feed_states([name])[name]
+
+    def feed_states(self, names: Sequence[str]) -> dict[str, FeedState]:
+        """Several feeds' stored states in one query (a cycle of 200 feeds: one read, not 200);
+        a feed not stored yet has an empty state."""
+        found: dict[str, FeedState] = {}
         with self._read("read feed state") as s:
-            row = s.exec(select(FeedRow).where(FeedRow.name == name)).first()
-            if row is None:
-                return FeedState(None, None)
-            return FeedState(
-                row.etag,
-                row.last_modified,
-                row.next_poll_at,
-                row.last_full_fetch_at,
-                row.error_count,
-                None if row.cadence is None else timedelta(seconds=row.cadence),
-            )
+            for i in range(0, len(names), 500):
+                for row in s.exec(select(FeedRow).where(col(FeedRow.name).in_(names[i : i + 500]))):
+                    found[row.name] = _state(row)
+        return {name: found.get(name, FeedState(None, None)) for name in names}
 
     def record_poll(
         self,
@@ -144,3 +143,14 @@ class FeedStore(StoreBase):
                 )
             )
             return kind
+
+
+def _state(row: FeedRow) -> FeedState:
+    return FeedState(
+        row.etag,
+        row.last_modified,
+        row.next_poll_at,
+        row.last_full_fetch_at,
+        row.error_count,
+        None if row.cadence is None else timedelta(seconds=row.cadence),
+    )

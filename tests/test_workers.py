@@ -5,6 +5,7 @@ No deadline here includes a worker's start-up: the pool warms each worker before
 
 import asyncio
 import logging
+import os
 import re
 import time
 from functools import partial
@@ -179,6 +180,20 @@ def test_an_exception_in_the_worker_is_reported():
             pool.close()
 
     asyncio.run(go())
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policy")
+def test_workers_run_as_batch_jobs_and_the_daemon_does_not():
+    # a worker handed a page must not preempt the event loop that feeds it (chrt -p shows it)
+    async def go():
+        pool = ProcessPool(1)
+        try:
+            return await pool.run(os.sched_getscheduler, 0)
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
 def test_work_is_spread_over_workers():

@@ -40,6 +40,10 @@ _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
 )
 _TAG = re.compile(r"<[^>]+>")
+# what feedparser's HTML sanitiser (off: a third of a feed's parsing time) did for Rasad, which
+# keeps text only: comments and the content of script, style and applet elements are dropped, and
+# the end of a CDATA section written into the HTML (its start goes as a tag; its text stays)
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)|<(script|style|applet)\b[^>]*>.*?(?:</\1\s*>|$)|\]\]>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 
 
@@ -75,7 +79,12 @@ def parse_feed(
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
-    parsed: Any = feedparser.parse(io.BytesIO(cleaned), response_headers=response_headers)
+    parsed: Any = feedparser.parse(
+        io.BytesIO(cleaned),
+        response_headers=response_headers,
+        sanitize_html=False,  # text_of keeps only the text
+        resolve_relative_uris=False,  # of links inside summaries, which are dropped (items' are resolved)
+    )
     host = (urlsplit(url).hostname or "").lower()
     outlet = [text_of(str(parsed.feed.get("title") or "")), *host_names(url)]
     items = []
@@ -161,7 +170,7 @@ def _cut(text: str, limit: int) -> str:
 
 def text_of(fragment: str) -> str:
     """Plain text of an HTML fragment from a feed, whitespace folded."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", fragment)))).strip()
 
 
 def _reason(exc: object) -> str:

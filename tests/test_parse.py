@@ -265,3 +265,32 @@ def test_oversized_titles_and_summaries_are_cut_at_parse():
     (item,) = parse_feed(feed, url="https://x.example/f")
     assert len(item.title) <= 1_000 and item.title.startswith("عنوان عنوان") and item.title.endswith("…")
     assert len(item.summary) <= 20_000
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        # embedded tweets and players bring scripts and styles: their code is not the article's text
+        (
+            "<blockquote><p>تغريدة الوزير</p>&mdash; حساب</blockquote>"
+            "<script async src='https://platform.x/widgets.js'></script><STYLE>p{color:red}</STYLE> انتهى",
+            "تغريدة الوزير — حساب انتهى",
+        ),
+        ("قبل <script>var a = '<b>لا</b>';</script> بعد", "قبل بعد"),
+        ("نص <!-- تعليق <b>مخفي</b> --> ظاهر", "نص ظاهر"),
+        ("نص <script>لم يغلق أبدا", "نص"),  # an unclosed script hides the rest, as a browser would
+        ("<![CDATA[<p>داخل القسم</p>]]>", "داخل القسم"),  # a CDATA section written into the HTML
+        (
+            "<iframe src='x'>بديل</iframe><noscript>لا سكربت</noscript><p>&#1575;&nbsp;ب</p>",
+            "بديل لا سكربت ا ب",
+        ),
+    ],
+)
+def test_a_summary_keeps_only_the_text_a_reader_sees(html, text):
+    escaped = html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    feed = (
+        '<rss version="2.0"><channel><title>t</title><item><title>عنوان</title>'
+        f"<link>https://x.example/1</link><description>{escaped}</description></item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(feed, url="https://x.example/f")
+    assert item.summary == text

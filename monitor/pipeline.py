@@ -84,7 +84,6 @@ class Pipeline:
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
             self._desk = StoryDesk(self.store, self.stories)
-        # a write that sends no alert waits up to WRITE_LINGER to share its transaction
         self._articles = Batcher(lambda items: self.store.save_articles(items), linger=WRITE_LINGER)
         self._polls = Batcher(lambda polls: self.store.record_polls(polls), linger=WRITE_LINGER)
 
@@ -381,11 +380,10 @@ class Pipeline:
         )
 
     async def cycle(self, feeds: Sequence[FeedConfig], ruleset: RuleSet) -> list[FeedReport]:
-        """Poll every enabled feed once, concurrently (their states read in one query); the
-        fetcher's caps bound the load."""
-        enabled = [f for f in feeds if f.enabled]
-        states = await asyncio.to_thread(self.store.feed_states, [f.name for f in enabled])
-        return list(await asyncio.gather(*(self.poll(f, ruleset, states[f.name]) for f in enabled)))
+        """Poll every enabled feed once, concurrently (states read in one query); caps bound the load."""
+        on = [f for f in feeds if f.enabled]
+        states = await asyncio.to_thread(self.store.feed_states, [f.name for f in on])
+        return list(await asyncio.gather(*(self.poll(f, ruleset, states[f.name]) for f in on)))
 
 
 def _from_feed(source: str, item: FeedItem, extraction: str = "feed") -> Article:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from monitor.model import Article, Match
 from monitor.published import restored, stored
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, in_chunks
 from monitor.store.records import (
     NewArticle,
     RouteSpec,
@@ -33,8 +33,7 @@ class ArticleStore(StoreBase):
         """Which of ``keys`` are stored already (and must not be fetched again)."""
         found: set[str] = set()
         with self._read("look up articles") as s:
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i : i + 500])
+            for chunk in in_chunks(keys):
                 found.update(s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all())
         return found
 
@@ -59,8 +58,7 @@ class ArticleStore(StoreBase):
             with self._write("store articles", durable=False) as s:
                 keys = [article.key for _, article, *_ in items]
                 stored_keys: set[str] = set()
-                for i in range(0, len(keys), 500):
-                    chunk = keys[i : i + 500]
+                for chunk in in_chunks(keys):
                     stored_keys.update(
                         s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all()
                     )
@@ -151,15 +149,15 @@ class ArticleStore(StoreBase):
             rows = s.exec(q.order_by(col(MatchRow.created_at), col(MatchRow.id))).all()
             deliveries: dict[int, list[tuple[str, str]]] = {}
             ids = [m.id for m, _, _ in rows]
-            for i in range(0, len(ids), 500):
-                for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(ids[i : i + 500]))):
+            for chunk in in_chunks(ids):
+                for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(chunk))):
                     deliveries.setdefault(d.match_id, []).append((d.channel, d.status))
             stories = sorted({a.story_id for _, a, _ in rows if a.story_id is not None})
             outlets: dict[int, list[str]] = {}
-            for i in range(0, len(stories), 500):
+            for chunk in in_chunks(stories):
                 members = s.exec(
                     select(ArticleRow.story_id, ArticleRow.source)
-                    .where(col(ArticleRow.story_id).in_(stories[i : i + 500]))
+                    .where(col(ArticleRow.story_id).in_(chunk))
                     .order_by(col(ArticleRow.id))
                 )
                 for story_id, source in members:

@@ -8,10 +8,10 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
@@ -24,6 +24,15 @@ from monitor.logs import event as log_event
 from monitor.store.tables import MetaRow
 
 log = logging.getLogger("rasad.store")
+
+T = TypeVar("T")
+IN_LIMIT = 500  # values in one SQL IN (...): well under SQLite's bound-parameter cap
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most IN_LIMIT, one ``IN (...)`` query each."""
+    for i in range(0, len(values), IN_LIMIT):
+        yield values[i : i + IN_LIMIT]
 
 
 class StoreBase:

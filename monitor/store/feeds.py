@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from monitor.model import FeedReport
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, in_chunks
 from monitor.store.records import FeedState, FeedStatus, PollRecord
 from monitor.store.tables import ArticleRow, FeedRow, MatchRow, NoticeRow
 
@@ -35,8 +35,8 @@ class FeedStore(StoreBase):
         a feed not stored yet has an empty state."""
         found: dict[str, FeedState] = {}
         with self._read("read feed state") as s:
-            for i in range(0, len(names), 500):
-                for row in s.exec(select(FeedRow).where(col(FeedRow.name).in_(names[i : i + 500]))):
+            for chunk in in_chunks(names):
+                for row in s.exec(select(FeedRow).where(col(FeedRow.name).in_(chunk))):
                     found[row.name] = _state(row)
         return {name: found.get(name, FeedState(None, None)) for name in names}
 

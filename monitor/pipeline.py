@@ -21,17 +21,17 @@ from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
+from monitor.filing import Filed, Filer, routes
 from monitor.groupwrite import Batcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
 from monitor.model import Article, Extracted, FeedItem, FeedReport, Match
-from monitor.pacing import first_due, parse_mode
 from monitor.parse import parse_feed
 from monitor.published import plausible, stored
 from monitor.rules import FUTURE_TOLERANCE, RuleSet, match
 from monitor.schedule import cadence, max_age, next_poll, trust_validators
 from monitor.settings import PollSettings
-from monitor.store import FeedState, NewArticle, PollRecord, RouteSpec, Store, StoryLink
+from monitor.store import FeedState, NewArticle, PollRecord, Store
 from monitor.storydesk import StoryDesk
 from monitor.waitlist import FEED, ORDINARY, PRIORITY, URGENT, Budget, Guess, WaitList
 
@@ -63,6 +63,7 @@ class Pipeline:
     stories: StorySettings | None = None  # group one story's articles from several outlets
     updates: Mapping[str, str] = field(default_factory=dict)  # channel → its story_updates setting
     _desk: StoryDesk | None = field(default=None, init=False, repr=False)  # when stories are on
+    _filer: Filer | None = field(default=None, init=False, repr=False)  # stores matched articles then
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     in_flight: int = 8  # new articles worked on at once; the others wait, likely alerts first
     on_new_items: Callable[[], None] | None = None  # a feed has new items (starts idle workers)
@@ -84,6 +85,7 @@ class Pipeline:
             self.polling = PollSettings(interval=self.default_interval)
         if self.stories is not None:
             self._desk = StoryDesk(self.store, self.stories)
+            self._filer = Filer(self.store, self._desk, self.updates, self.tz)
         self._articles = Batcher(lambda items: self.store.save_articles(items), linger=WRITE_LINGER)
         self._polls = Batcher(lambda polls: self.store.record_polls(polls), linger=WRITE_LINGER)
 
@@ -255,59 +257,31 @@ class Pipeline:
             # the matcher and the story desk read the same tokens: the text is tokenised once
             toks = (tokens(article.title), tokens(article.body)) if self._desk is not None else None
             found = match(article, ruleset, now, {"title": toks[0], "body": toks[1]} if toks else None)
-            story: StoryLink | None
-            if found and self._desk is not None:
+            if found and self._filer is not None:
+                # its page is done: the next article goes on while this one waits for the story desk
+                self._capacity.give(token)
+                held = False
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
-                    story = await self._desk.link(article, True, now, toks)
-                    await self._save(feed, article, found, story, ruleset, now)
+                    filed = await asyncio.to_thread(
+                        self._filer.file, feed.name, article, found, ruleset, now, toks
+                    )
+                self._matched(feed, article, found, filed)
             else:  # joins no story: stored with the others ready at the same time
                 story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
                 # its page is done: the next article goes on while this write waits to share a commit
                 self._capacity.give(token)
                 held = False
-                await self._save(feed, article, found, story, ruleset, now)
+                routed = routes(found, ruleset, now, self.tz)
+                await self._articles.submit((feed.name, article, routed, now, story), urgent=bool(found))
+                self._matched(feed, article, found, None)
         finally:
             if held:
                 self._capacity.give(token)
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
-    def _follow_ups(self, channels: Sequence[tuple[str, str]], now: datetime) -> list[RouteSpec]:
-        out: list[RouteSpec] = []
-        for channel, _ in channels:
-            setting = self.updates.get(channel, "reply")
-            if setting == "off":
-                continue
-            mode = "immediate" if setting == "reply" else setting
-            out.append((channel, mode, first_due(parse_mode(mode), now, self.tz), "update"))
-        return out
-
-    async def _save(
-        self,
-        feed: FeedConfig,
-        article: Article,
-        found: list[Match],
-        story: StoryLink | None,
-        ruleset: RuleSet,
-        now: datetime,
-    ) -> None:
-        routed: list[tuple[Match, list[RouteSpec]]] = [
-            (
-                m,
-                [
-                    (ch, mode, first_due(parse_mode(mode), now, self.tz))
-                    for ch, mode in ruleset.by_id[m.rule_id].channels
-                ],
-            )
-            for m in found
-        ]
+    def _matched(self, feed: FeedConfig, article: Article, found: list[Match], filed: Filed | None) -> None:
+        story = filed.story if filed is not None else None
         if story is not None and story.joined is not None:
-            # a rule the story has matched before was alerted already: a follow-up where the channel
-            # wants one; a rule new to the story is news, and alerts like any first match
-            told = await asyncio.to_thread(self.store.story_rules, story.joined)
-            routed = [
-                (m, self._follow_ups(ruleset.by_id[m.rule_id].channels, now) if m.rule_id in told else r)
-                for m, r in routed
-            ]
             event(
                 log,
                 "article.grouped",
@@ -317,16 +291,8 @@ class Pipeline:
                 shared=",".join(story.shared[:5]),
                 url=article.url,
             )
-        await self._articles.submit((feed.name, article, routed, now, story), urgent=bool(found))
-        if story is not None and story.joined is not None:
-            for m in found:
-                rule = ruleset.by_id[m.rule_id]
-                if rule.escalate is not None:
-                    outlets, within, channel = rule.escalate
-                    if await asyncio.to_thread(
-                        self.store.escalate, story.joined, rule.id, channel, outlets, within, now
-                    ):
-                        event(log, "story.escalated", story=story.joined, rule=rule.id, channel=channel)
+        for rule, channel in filed.escalated if filed is not None else ():
+            event(log, "story.escalated", story=story.joined if story else None, rule=rule, channel=channel)
         for m in found:
             event(
                 log,

@@ -1,7 +1,8 @@
 """Which story a new article joins: the stateful side of :mod:`monitor.stories` (pure measures).
 
 ``StoryDesk.link(article, matched, now)`` keeps every article's words (they tell which words are
-rare) and decides for a matched one whether it joins an earlier story. What it keeps between
+rare) and decides for a matched one whether it joins an earlier story (``link_matched``: the same
+decision, blocking, for a caller that decides and stores in one thread hop). What it keeps between
 decisions, each read again from the store every RARITY_TTL: the word rarity table (kept current
 by adding each new article), the recent story members (only newer ids read in between) and their
 vectors (:class:`monitor.stories.Vectors`). The caller decides one matched article at a time.
@@ -45,15 +46,28 @@ class StoryDesk:
         self, article: Article, matched: bool, now: datetime, toks: Tokenised | None = None
     ) -> StoryLink:
         """Every article's words are kept (they tell which words are rare); a matched one may join a
-        story. ``toks``: the article's title and body tokens, when the caller has them."""
+        story (decided in a thread: see :meth:`link_matched`). ``toks``: the article's title and
+        body tokens, when the caller has them."""
+        if matched:
+            return await asyncio.to_thread(self.link_matched, article, now, toks)
+        words = features(article.title, article.body, toks=toks)
+        rarity = self._rarity
+        if self._stale(now):
+            rarity = await asyncio.to_thread(self._read_rarity, now)
+        assert rarity is not None
+        rarity.add(words)
+        return StoryLink(words)  # only matched articles join stories: no lead terms needed
+
+    def link_matched(self, article: Article, now: datetime, toks: Tokenised | None = None) -> StoryLink:
+        """The story a matched article joins, if any. Blocking (it reads the store): run it in a
+        thread, one decision at a time, each seeing the articles stored by the ones before it."""
         words = features(article.title, article.body, toks=toks)
         window = self.settings.window
-        rarity = await self._recent_rarity(now, window)
+        rarity = self._read_rarity(now) if self._stale(now) else self._rarity
+        assert rarity is not None
         rarity.add(words)
-        if not matched:
-            return StoryLink(words)  # only matched articles join stories: no lead terms needed
         lead = lead_terms(article.title, article.body, toks)
-        earlier = await self._candidates(now - window * 2, now)
+        earlier = self._candidates(now - window * 2, now)
         joined, score, common, best = assign(
             [(m.published, m.lead, m.story_id) for m in earlier],
             article.published or now,
@@ -66,31 +80,31 @@ class StoryDesk:
         )
         if joined is None or best is None:
             return StoryLink(words, lead=lead)
-        title, body = await asyncio.to_thread(self.store.article_text, earlier[best].article_id)
+        title, body = self.store.article_text(earlier[best].article_id)
         passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
         common = as_written(article.title, article.body, common)
         return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
 
-    async def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
+    def _candidates(self, since: datetime, now: datetime) -> list[StoryMember]:
         """Recent story members, oldest first: kept between decisions, only newer ones read from
         the store (a member's story never changes once stored); read whole again every RARITY_TTL,
         so members another process stored out of id order are not missed for long."""
         if self._members_at is None or now - self._members_at > RARITY_TTL:
             self._members, self._members_upto, self._members_at = {}, 0, now
-        for m in await asyncio.to_thread(self.store.story_candidates, since, self._members_upto):
+        for m in self.store.story_candidates(since, self._members_upto):
             self._members[m.article_id] = m
             self._members_upto = max(self._members_upto, m.article_id)
         self._members = {i: m for i, m in self._members.items() if m.fetched is None or m.fetched >= since}
         return list(self._members.values())
 
-    async def _recent_rarity(self, now: datetime, window: timedelta) -> Rarity:
-        """How rare each word is in recent articles: read from the store at most every RARITY_TTL
-        (thousands of word lists), kept current in between by adding each new article."""
-        if self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL:
-            rarity = Rarity()
-            for recent in await asyncio.to_thread(
-                self.store.recent_words, now - max(window * 2, timedelta(days=7))
-            ):
-                rarity.add(recent)
-            self._rarity, self._rarity_at = rarity, now
-        return self._rarity
+    def _stale(self, now: datetime) -> bool:
+        return self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL
+
+    def _read_rarity(self, now: datetime) -> Rarity:
+        """How rare each word is in recent articles: read from the store (blocking) at most every
+        RARITY_TTL (thousands of word lists), kept current in between by adding each new article."""
+        rarity = Rarity()
+        for recent in self.store.recent_words(now - max(self.settings.window * 2, timedelta(days=7))):
+            rarity.add(recent)
+        self._rarity, self._rarity_at = rarity, now
+        return rarity

@@ -2,11 +2,12 @@
 first: a likely alert does not wait behind pages that will not match. Real site, real workers."""
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from monitor.config import FeedConfig, load_rules_file
+from monitor.config import FeedConfig, StorySettings, load_rules_file
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
 from monitor.model import Extracted
@@ -139,4 +140,69 @@ def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path, 
     assert (
         len(store.known_keys([f"{site.url('/held/')}{n}-{k}.html" for n in range(5) for k in range(2)])) == 10
     )
+    store.close()
+
+
+class _HeldStoryDesk(Store):
+    """A store whose story desk reads wait until ``free`` is set: a slow story decision."""
+
+    def __init__(self, url: str, free: threading.Event) -> None:
+        super().__init__(url)
+        self.free = free
+
+    def story_candidates(self, since, after=0):  # type: ignore[no-untyped-def]
+        assert self.free.wait(120), "never released"  # only a guard against a hang
+        return super().story_candidates(since, after)
+
+
+def test_a_matched_article_waiting_for_the_story_desk_holds_no_page_slot(site, tmp_path):
+    """Matched articles are decided one at a time (a story is started once); while one waits for
+    that, the pages behind it are fetched, extracted and stored: with one slot for pages, the five
+    other articles are stored before the matched one's story decision is let through."""
+    items = "".join(
+        f"<item><title>{t}</title><link>{site.url(f'/held/{n}.html')}</link></item>"
+        for n, t in enumerate(TITLES)
+    )
+    site.routes["/held.xml"] = lambda h: send(
+        h,
+        200,
+        f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+        "application/rss+xml",
+    )
+    for n, t in enumerate(TITLES):
+        site.routes[f"/held/{n}.html"] = lambda h, t=t: send(h, 200, PAGE.format(t=t).encode(), "text/html")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    ruleset = load_rules_file(rules)
+    free = threading.Event()
+    store = _HeldStoryDesk(f"sqlite:///{tmp_path / 'x.db'}", free)
+    store.create()
+    store.sync_feeds([("f", site.url("/held.xml"))])
+
+    async def go():
+        fetcher = Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"]))
+
+        async def extract(page: bytes, url: str, metadata: bool = True):
+            return extract_page(page, url, metadata)
+
+        try:
+            pipeline = Pipeline(
+                store, fetcher, extract, 10**6, 10**6, lambda: NOW, stories=StorySettings(), in_flight=1
+            )
+            poll = asyncio.create_task(
+                pipeline.poll(FeedConfig(name="f", url=site.url("/held.xml")), ruleset)
+            )
+            while store.count_articles() < len(TITLES) - 1:  # the others, stored meanwhile
+                assert not poll.done(), poll
+                await asyncio.sleep(0.01)
+            free.set()
+            return await poll
+        finally:
+            free.set()
+            await fetcher.aclose()
+
+    report = asyncio.run(go())
+    assert report.new == 6 and report.matched == 1
+    stored = [a.title for a, _ in store.articles()]
+    assert len(stored) == 6 and TITLES[-1] in stored
     store.close()

@@ -16,6 +16,7 @@ import ssl
 import httpx
 
 from monitor.netguard import AddressPolicy, GuardedBackend
+from monitor.netstream import AsyncioBackend
 
 
 def guarded_transport(
@@ -29,7 +30,7 @@ def guarded_transport(
     )
     # httpx has no public hook for the network layer; its pool keeps the backend here
     pool = transport._pool
-    pool._network_backend = GuardedBackend(pool._network_backend, policy)
+    pool._network_backend = GuardedBackend(AsyncioBackend(), policy)
     return transport
 
 

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -128,6 +129,38 @@ ROUTES = {
 def site() -> Iterator[Site]:
     with Site(SEEDS / "site", routes=dict(ROUTES)) as s:
         yield s
+
+
+# ---------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in the folder returned)."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(d / "key.pem"),
+            "-out",
+            str(d / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return d
 
 
 # ---------------------------------------------------------------- SMTP

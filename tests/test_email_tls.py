@@ -2,7 +2,6 @@
 
 import asyncio
 import ssl
-import subprocess
 from datetime import UTC, datetime
 
 import pytest
@@ -18,34 +17,6 @@ from monitor.store import StoredMatch
 from tests.conftest import Mailbox, free_port
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(d / "key.pem"),
-            "-out",
-            str(d / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return d
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):

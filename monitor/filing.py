@@ -11,9 +11,11 @@ behind everything else the event loop had to do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TypeVar
 
 from monitor.model import Article, Match
 from monitor.pacing import first_due, parse_mode
@@ -23,6 +25,26 @@ from monitor.stories import Tokenised
 from monitor.storydesk import StoryDesk
 
 Routed = list[tuple[Match, list[RouteSpec]]]
+T = TypeVar("T")
+
+
+async def held_through(job: Awaitable[T]) -> T:
+    """``await job``, which goes on to its end even if the caller is cancelled meanwhile (a thread
+    cannot be stopped): the caller's lock is released only then, so that a cancelled decision's
+    thread never runs beside the next one. The cancellation is raised once the job has ended."""
+    task = asyncio.ensure_future(job)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                cancelled = True
+                continue
+            raise
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
 
 
 def routes(found: Sequence[Match], ruleset: RuleSet, now: datetime, tz: tzinfo) -> Routed:

@@ -21,7 +21,7 @@ from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
-from monitor.filing import Filed, Filer, routes
+from monitor.filing import Filed, Filer, held_through, routes
 from monitor.groupwrite import Batcher
 from monitor.health import HealthRules, problem
 from monitor.logs import event
@@ -262,8 +262,8 @@ class Pipeline:
                 self._capacity.give(token)
                 held = False
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
-                    filed = await asyncio.to_thread(
-                        self._filer.file, feed.name, article, found, ruleset, now, toks
+                    filed = await held_through(
+                        asyncio.to_thread(self._filer.file, feed.name, article, found, ruleset, now, toks)
                     )
                 self._matched(feed, article, found, filed)
             else:  # joins no story: stored with the others ready at the same time

@@ -166,13 +166,19 @@ def _key(tok: str) -> str:
     return min(stems, key=len) if stems else tok
 
 
-def shared_passages(text_a: str, text_b: str, k: int = 3, n: int = 3) -> list[str]:
+def passage_keys(text: str) -> list[str]:
+    """``text``'s words as :func:`shared_passages` compares them (clitics removed)."""
+    return [_key(t) for t in tokens(text)]  # the same tokens as token_spans, without their spans
+
+
+def shared_passages(text_a: str, text_b: str | Sequence[str], k: int = 3, n: int = 3) -> list[str]:
     """The ``k`` longest runs of at least ``n`` consecutive words the two texts share (clitics
-    ignored), as written in ``text_a``, longest first. Context for a grouping decision, not its
-    proof: articles on one topic share stock phrases too."""
+    ignored), as written in ``text_a``, longest first. ``text_b`` may be given as its
+    :func:`passage_keys`. Context for a grouping decision, not its proof: articles on one topic
+    share stock phrases too."""
     spans_a = list(token_spans(text_a))
     a = [_key(t) for t, _, _ in spans_a]
-    b = [_key(t) for t in tokens(text_b)]  # the same tokens as token_spans, without their spans
+    b = passage_keys(text_b) if isinstance(text_b, str) else text_b
     starts: dict[tuple[str, ...], list[int]] = {}
     for j, gram in enumerate(zip(*(b[s:] for s in range(n)), strict=False)):
         starts.setdefault(gram, []).append(j)

@@ -25,10 +25,12 @@ from monitor.stories import (
     assign,
     features,
     lead_terms,
+    passage_keys,
     shared_passages,
 )
 
 RARITY_TTL = timedelta(minutes=30)
+KEYS_KEPT = 256  # story members whose passage keys are kept (about 7 KB each)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class StoryDesk:
     _members: dict[int, StoryMember] = field(default_factory=dict, init=False, repr=False)
     _members_upto: int = field(default=0, init=False, repr=False)  # the highest member id read
     _members_at: datetime | None = field(default=None, init=False, repr=False)
+    _keys: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)  # member → passage keys
 
     async def link(
         self, article: Article, matched: bool, now: datetime, toks: Tokenised | None = None
@@ -80,8 +83,9 @@ class StoryDesk:
         )
         if joined is None or best is None:
             return StoryLink(words, lead=lead)
-        title, body = self.store.article_text(earlier[best].article_id)
-        passages = shared_passages(f"{article.title}\n{article.body}", f"{title}\n{body}")
+        passages = shared_passages(
+            f"{article.title}\n{article.body}", self._passage_keys(earlier[best].article_id)
+        )
         common = as_written(article.title, article.body, common)
         return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
 
@@ -96,6 +100,18 @@ class StoryDesk:
             self._members_upto = max(self._members_upto, m.article_id)
         self._members = {i: m for i, m in self._members.items() if m.fetched is None or m.fetched >= since}
         return list(self._members.values())
+
+    def _passage_keys(self, article_id: int) -> list[str]:
+        """A story member's words as passages are compared, read and worked out once and kept for
+        the next articles it is the closest to (a stored article's text never changes)."""
+        keys = self._keys.pop(article_id, None)
+        if keys is None:
+            title, body = self.store.article_text(article_id)
+            keys = passage_keys(f"{title}\n{body}")
+            if len(self._keys) >= KEYS_KEPT:
+                del self._keys[next(iter(self._keys))]  # the one used longest ago
+        self._keys[article_id] = keys
+        return keys
 
     def _stale(self, now: datetime) -> bool:
         return self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL

@@ -240,3 +240,41 @@ def test_earlier_vectors_are_reused_until_the_weights_drift():
         rarity.add(["الطقس"])  # 7 documents: beyond it, made again with today's weights
     again = cache.get(10, leads[0], rarity, {})
     assert again is not first and again == vector(leads[0], rarity)
+
+
+class _CountingStore(Store):
+    reads = 0
+
+    def article_text(self, article_id):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return super().article_text(article_id)
+
+
+def test_a_member_text_is_read_once_for_the_articles_that_join_it(tmp_path):
+    """Each article that joins a story shows the passages it shares with the member it is closest
+    to; that member's text is read from the store and worked out once, not once per article."""
+    from monitor.model import Article, Match
+    from monitor.storydesk import StoryDesk
+
+    path = next((ROOT / "seeds" / "golden").glob("003_*.txt"))
+    title, _, rest = path.read_text(encoding="utf-8").partition("\n")
+    body = rest.split("\n\n", 1)[1]
+    store = _CountingStore(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+    store.sync_feeds([(f"outlet{n}", f"http://outlet{n}.example/feed.xml") for n in range(4)])
+    desk = StoryDesk(store, StorySettings())
+    found = [(Match("exit", 1.0, ()), [])]
+    first = Article("k0", "http://outlet0.example/0", "outlet0", title, "", body, NOW)
+    started = desk.link_matched(first, NOW)
+    assert started.joined is None
+    store.save_articles([("outlet0", first, found, NOW, started)])
+    for n in (1, 2, 3):  # other outlets run the agency copy, each with its own dateline
+        copy = Article(
+            f"k{n}", f"http://outlet{n}.example/{n}", f"outlet{n}", title, "", f"مراسل {n}: {body}", NOW
+        )
+        link = desk.link_matched(copy, NOW)
+        assert link.joined is not None and link.passages
+        # (not stored: the first article stays the only member, the one each copy is closest to)
+        assert list(link.passages) == shared_passages(f"{title}\n{copy.body}", f"{title}\n{body}")
+    assert store.reads == 1
+    store.close()

@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, update
+from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,6 +31,9 @@ from monitor.store.tables import ArticleRow, DeliveryRow, FeedRow, MatchRow
 _ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
 _MATCHES: Table = MatchRow.__table__  # type: ignore[attr-defined]
 _DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[attr-defined]
+# which of some keys are stored: one Core statement made once (an ORM select each time cost more
+# than the lookup), its IN list expanded when it runs
+_STORED_KEYS = sa_select(_ARTICLES.c.key).where(_ARTICLES.c.key.in_(bindparam("keys", expanding=True)))
 
 
 class ArticleStore(StoreBase):
@@ -37,8 +41,9 @@ class ArticleStore(StoreBase):
         """Which of ``keys`` are stored already (and must not be fetched again)."""
         found: set[str] = set()
         with self._read("look up articles") as s:
+            conn = s.connection()
             for chunk in in_chunks(keys):
-                found.update(s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all())
+                found.update(conn.execute(_STORED_KEYS, {"keys": chunk}).scalars())
         return found
 
     def save_article(
@@ -62,10 +67,9 @@ class ArticleStore(StoreBase):
             with self._write("store articles", durable=False) as s:
                 keys = [article.key for _, article, *_ in items]
                 stored_keys: set[str] = set()
+                conn = s.connection()
                 for chunk in in_chunks(keys):
-                    stored_keys.update(
-                        s.exec(select(ArticleRow.key).where(col(ArticleRow.key).in_(chunk))).all()
-                    )
+                    stored_keys.update(conn.execute(_STORED_KEYS, {"keys": chunk}).scalars())
                 out: list[list[int]] = []
                 feed_ids = self._feed_ids
                 plain: list[dict[str, Any]] = []  # articles without matches, inserted together

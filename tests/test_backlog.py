@@ -27,21 +27,25 @@ PAGE = (
 TITLES = [f"أخبار الطقس والرياضة {n}" for n in range(5)] + ["التحالف الدولي ينهي مهمته في العراق"]
 
 
-def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
+def _site_feed(site, name: str) -> str:
+    """Serve TITLES as a feed at /<name>.xml, each item's page at /<name>/<n>.html; its URL."""
     items = "".join(
-        f"<item><title>{t}</title><link>{site.url(f'/backlog/{n}.html')}</link></item>"
+        f"<item><title>{t}</title><link>{site.url(f'/{name}/{n}.html')}</link></item>"
         for n, t in enumerate(TITLES)
     )
-    site.routes["/backlog.xml"] = lambda h: send(
+    site.routes[f"/{name}.xml"] = lambda h: send(
         h,
         200,
         f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
         "application/rss+xml",
     )
     for n, t in enumerate(TITLES):
-        site.routes[f"/backlog/{n}.html"] = lambda h, t=t: send(
-            h, 200, PAGE.format(t=t).encode(), "text/html"
-        )
+        site.routes[f"/{name}/{n}.html"] = lambda h, t=t: send(h, 200, PAGE.format(t=t).encode(), "text/html")
+    return site.url(f"/{name}.xml")
+
+
+def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
+    _site_feed(site, "backlog")
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES, encoding="utf-8")
     ruleset = load_rules_file(rules)
@@ -159,18 +163,7 @@ def test_a_matched_article_waiting_for_the_story_desk_holds_no_page_slot(site, t
     """Matched articles are decided one at a time (a story is started once); while one waits for
     that, the pages behind it are fetched, extracted and stored: with one slot for pages, the five
     other articles are stored before the matched one's story decision is let through."""
-    items = "".join(
-        f"<item><title>{t}</title><link>{site.url(f'/held/{n}.html')}</link></item>"
-        for n, t in enumerate(TITLES)
-    )
-    site.routes["/held.xml"] = lambda h: send(
-        h,
-        200,
-        f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
-        "application/rss+xml",
-    )
-    for n, t in enumerate(TITLES):
-        site.routes[f"/held/{n}.html"] = lambda h, t=t: send(h, 200, PAGE.format(t=t).encode(), "text/html")
+    _site_feed(site, "held")
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES, encoding="utf-8")
     ruleset = load_rules_file(rules)

@@ -265,7 +265,8 @@ class Pipeline:
                     filed = await held_through(
                         asyncio.to_thread(self._filer.file, feed.name, article, found, ruleset, now, toks)
                     )
-                self._matched(feed, article, found, filed)
+                self._grouped(feed, article, filed)
+                self._matched(feed, article, found)
             else:  # joins no story: stored with the others ready at the same time
                 story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
                 # its page is done: the next article goes on while this write waits to share a commit
@@ -273,26 +274,29 @@ class Pipeline:
                 held = False
                 routed = routes(found, ruleset, now, self.tz)
                 await self._articles.submit((feed.name, article, routed, now, story), urgent=bool(found))
-                self._matched(feed, article, found, None)
+                self._matched(feed, article, found)
         finally:
             if held:
                 self._capacity.give(token)
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
-    def _matched(self, feed: FeedConfig, article: Article, found: list[Match], filed: Filed | None) -> None:
-        story = filed.story if filed is not None else None
-        if story is not None and story.joined is not None:
-            event(
-                log,
-                "article.grouped",
-                feed=feed.name,
-                story=story.joined,
-                score=round(story.score or 0, 3),
-                shared=",".join(story.shared[:5]),
-                url=article.url,
-            )
-        for rule, channel in filed.escalated if filed is not None else ():
-            event(log, "story.escalated", story=story.joined if story else None, rule=rule, channel=channel)
+    def _grouped(self, feed: FeedConfig, article: Article, filed: Filed) -> None:
+        story = filed.story
+        if story.joined is None:
+            return
+        event(
+            log,
+            "article.grouped",
+            feed=feed.name,
+            story=story.joined,
+            score=round(story.score or 0, 3),
+            shared=",".join(story.shared[:5]),
+            url=article.url,
+        )
+        for rule, channel in filed.escalated:
+            event(log, "story.escalated", story=story.joined, rule=rule, channel=channel)
+
+    def _matched(self, feed: FeedConfig, article: Article, found: list[Match]) -> None:
         for m in found:
             event(
                 log,

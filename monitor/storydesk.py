@@ -53,22 +53,17 @@ class StoryDesk:
         body tokens, when the caller has them."""
         if matched:
             return await asyncio.to_thread(self.link_matched, article, now, toks)
-        words = features(article.title, article.body, toks=toks)
-        rarity = self._rarity
-        if self._stale(now):
+        rarity = self._fresh(now)
+        if rarity is None:  # read from the store in a thread, like the decisions' reads
             rarity = await asyncio.to_thread(self._read_rarity, now)
-        assert rarity is not None
-        rarity.add(words)
-        return StoryLink(words)  # only matched articles join stories: no lead terms needed
+        return StoryLink(_counted(article, toks, rarity))  # joins no story: no lead terms needed
 
     def link_matched(self, article: Article, now: datetime, toks: Tokenised | None = None) -> StoryLink:
         """The story a matched article joins, if any. Blocking (it reads the store): run it in a
         thread, one decision at a time, each seeing the articles stored by the ones before it."""
-        words = features(article.title, article.body, toks=toks)
+        rarity = self._fresh(now) or self._read_rarity(now)
+        words = _counted(article, toks, rarity)
         window = self.settings.window
-        rarity = self._read_rarity(now) if self._stale(now) else self._rarity
-        assert rarity is not None
-        rarity.add(words)
         lead = lead_terms(article.title, article.body, toks)
         earlier = self._candidates(now - window * 2, now)
         joined, score, common, best = assign(
@@ -113,8 +108,11 @@ class StoryDesk:
         self._keys[article_id] = keys
         return keys
 
-    def _stale(self, now: datetime) -> bool:
-        return self._rarity is None or self._rarity_at is None or now - self._rarity_at > RARITY_TTL
+    def _fresh(self, now: datetime) -> Rarity | None:
+        """The rarity table, unless it is due to be read again."""
+        if self._rarity_at is None or now - self._rarity_at > RARITY_TTL:
+            return None
+        return self._rarity
 
     def _read_rarity(self, now: datetime) -> Rarity:
         """How rare each word is in recent articles: read from the store (blocking) at most every
@@ -124,3 +122,10 @@ class StoryDesk:
             rarity.add(recent)
         self._rarity, self._rarity_at = rarity, now
         return rarity
+
+
+def _counted(article: Article, toks: Tokenised | None, rarity: Rarity) -> frozenset[str]:
+    """The article's words, added to the rarity table (every article counts, matched or not)."""
+    words = features(article.title, article.body, toks=toks)
+    rarity.add(words)
+    return words

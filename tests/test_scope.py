@@ -12,7 +12,7 @@ from monitor.config import load_rules_file
 from monitor.errors import ConfigError
 from monitor.explain import explain
 from monitor.model import Article
-from monitor.rules import match
+from monitor.rules import match, paragraph_ids, sentence_ids
 from monitor.show import format_explanation
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -150,3 +150,14 @@ def test_scope_mistakes_are_errors(tmp_path, group, message):
     with pytest.raises(ConfigError) as exc:
         ruleset(tmp_path, f"rules:\n  - id: r\n    all:\n      - {group}\n")
     assert message in str(exc.value)
+
+
+def test_sentences_and_paragraphs_are_numbered_by_the_marks_between_words():
+    # a mark inside a word's span counts for nothing; a mark between two words (2.5 is two
+    # number tokens) or before the first begins a unit; several marks in one gap begin one
+    text = "قال: 2.5 ألف جندي. ﻻ بد\nكوردستان24 غادروا؟! نعم"
+    assert sentence_ids(text) == [0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4]
+    assert paragraph_ids(text) == [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert sentence_ids(". أولا ،\n\nثانيا") == [1, 2]
+    assert paragraph_ids(". أولا ،\n\nثانيا") == [0, 1]
+    assert sentence_ids("") == paragraph_ids("") == []

@@ -4,12 +4,14 @@ sentences and paragraphs its tokens fall in (pure)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from monitor.arabic import normalize, token_spans
+from monitor.arabic import normalize, spans, token_spans
 from monitor.dates import mentioned_dates
 from monitor.model import Article, MentionedDate
 from monitor.rules.base import FUTURE_TOLERANCE, REGEX_MAX_TEXT
@@ -40,11 +42,13 @@ class _Ctx:
     reference: date
     fields: frozenset[str]
     cached_dates: list[MentionedDate] | None = None
+    toks: Mapping[str, list[str]] = field(default_factory=dict)  # each field's tokens, when known
     _sentences: dict[str, list[int]] = field(default_factory=dict)
     _normalised: dict[str, str] = field(default_factory=dict)
     _paragraphs: dict[str, list[int]] = field(default_factory=dict)
     # scope → (field, unit) → the hits in that sentence or paragraph (never shared with a narrowed ctx)
     _by_unit: dict[str, dict[tuple[str, int], Hits]] = field(default_factory=dict)
+    _places: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # field → its tokens' spans
 
     @property
     def dates(self) -> list[MentionedDate]:
@@ -54,7 +58,8 @@ class _Ctx:
 
     def sentences(self, field_name: str) -> list[int]:
         if field_name not in self._sentences:
-            self._sentences[field_name] = sentence_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+            text = self.article.field_text(field_name)  # type: ignore[arg-type]
+            self._sentences[field_name] = unit_ids(text, self._spans(field_name, text), _SENTENCE_END)
         return self._sentences[field_name]
 
     def units(self, field_name: str, scope: str) -> list[int]:
@@ -62,8 +67,19 @@ class _Ctx:
         if scope == "sentence":
             return self.sentences(field_name)
         if field_name not in self._paragraphs:
-            self._paragraphs[field_name] = paragraph_ids(self.article.field_text(field_name))  # type: ignore[arg-type]
+            text = self.article.field_text(field_name)  # type: ignore[arg-type]
+            self._paragraphs[field_name] = unit_ids(text, self._spans(field_name, text), _PARAGRAPH_END)
         return self._paragraphs[field_name]
+
+    def _spans(self, field_name: str, text: str) -> list[tuple[int, int]]:
+        """The spans of the field's tokens, found once for both scopes (from its tokens, when the
+        matcher has them: the text is not tokenised again)."""
+        found = self._places.get(field_name)
+        if found is None:
+            toks = self.toks.get(field_name)
+            found = spans(text, len(toks)) if toks is not None else [(a, b) for _, a, b in token_spans(text)]
+            self._places[field_name] = found
+        return found
 
     def narrowed(self, keep: Callable[[str, int], bool], fields: frozenset[str] | None = None) -> _Ctx:
         """The same article seen only where ``keep(field, position)`` holds (the lead, the title)."""
@@ -91,9 +107,11 @@ class _Ctx:
             self.reference,
             fields if fields is not None else self.fields,
             self.cached_dates,
+            self.toks,
             self._sentences,
             self._normalised,
             self._paragraphs,
+            _places=self._places,
         )
 
     def normalised(self, field_name: str) -> str:
@@ -109,13 +127,23 @@ _PARAGRAPH_END = re.compile(r"\n")
 
 def sentence_ids(text: str, ends: re.Pattern[str] = _SENTENCE_END) -> list[int]:
     """For each token of ``text`` (as :func:`tokens` yields them), the number of its sentence."""
-    out, sentence, prev_end = [], 0, 0
-    for _, start, end in token_spans(text):
-        if ends.search(text, prev_end, start):
-            sentence += 1
-        out.append(sentence)
-        prev_end = end
-    return out
+    return unit_ids(text, [(a, b) for _, a, b in token_spans(text)], ends)
+
+
+def unit_ids(text: str, places: list[tuple[int, int]], ends: re.Pattern[str]) -> list[int]:
+    """For each token of ``text`` (``places``: their spans, in order), the number of its unit: a
+    new one begins at a token with a match of ``ends`` (one character) between it and the token
+    before (or the text's start). Read from the few matches of ``ends``, not token by token."""
+    if not places:
+        return []
+    starts = [a for a, _ in places]
+    begins = [0] * len(places)  # 1 at a token that begins a unit
+    for m in ends.finditer(text, 0, starts[-1]):
+        at = m.start()
+        n = bisect_right(starts, at)  # the first token after the mark
+        if n == 0 or places[n - 1][1] <= at:  # not inside the token before
+            begins[n] = 1
+    return list(accumulate(begins))
 
 
 def paragraph_ids(text: str) -> list[int]:

@@ -38,6 +38,16 @@ class _Prepared:
     spans: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)  # field → token → span
     dates: list[MentionedDate] | None = None
     _language: str | None = None
+    _base: _Ctx | None = None  # what every rule's view shares: the fields' tokens, spans and units
+
+    def context(self, hits: Hits, fields: frozenset[str]) -> _Ctx:
+        """A rule's view of the article: ``hits`` in ``fields``, sharing with the other rules' views
+        what depends on the article alone (its sentences and paragraphs, found once)."""
+        if self._base is None:
+            self._base = _Ctx(self.article, {}, self.reference, frozenset(), toks=self.toks)
+        ctx = self._base.with_hits(hits, fields)
+        ctx.cached_dates = self.dates
+        return ctx
 
     @property
     def language(self) -> str:
@@ -85,9 +95,7 @@ def _context(p: _Prepared, rule: CompiledRule) -> _Ctx:
             found = p.hits.get(t)
             if found and (kept := [h for h in found if h[0] in rule.fields]):
                 hits[t] = kept
-    ctx = _Ctx(p.article, hits, p.reference, rule.fields)
-    ctx.cached_dates = p.dates
-    return ctx
+    return p.context(hits, rule.fields)
 
 
 def _date_problem(rule: CompiledRule, p: _Prepared, now: datetime) -> str | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from monitor.arabic import readings, token_spans, tokens
+from monitor.arabic import readings, spans, token_offsets, token_spans, tokens
 
 # Function words and reporting verbs: frequent in every article, evidence of nothing.
 _STOP = frozenset(
@@ -171,13 +171,20 @@ def passage_keys(text: str) -> list[str]:
     return [_key(t) for t in tokens(text)]  # the same tokens as token_spans, without their spans
 
 
-def shared_passages(text_a: str, text_b: str | Sequence[str], k: int = 3, n: int = 3) -> list[str]:
+Part = tuple[str, list[str]]  # a text and its tokens (:func:`monitor.arabic.tokens`)
+
+
+def shared_passages(
+    text_a: str | Sequence[Part], text_b: str | Sequence[str], k: int = 3, n: int = 3
+) -> list[str]:
     """The ``k`` longest runs of at least ``n`` consecutive words the two texts share (clitics
-    ignored), as written in ``text_a``, longest first. ``text_b`` may be given as its
+    ignored), as written in ``text_a``, longest first. ``text_a`` may be given as its parts with
+    their tokens (a title and a body: the text is then the parts joined by a newline, not tokenised
+    again, and only the passages found are located in it); ``text_b`` as its
     :func:`passage_keys`. Context for a grouping decision, not its proof: articles on one topic
     share stock phrases too."""
-    spans_a = list(token_spans(text_a))
-    a = [_key(t) for t, _, _ in spans_a]
+    parts = [(text_a, tokens(text_a))] if isinstance(text_a, str) else list(text_a)
+    a = [_key(t) for _, toks in parts for t in toks]
     b = passage_keys(text_b) if isinstance(text_b, str) else text_b
     starts: dict[tuple[str, ...], list[int]] = {}
     for j, gram in enumerate(zip(*(b[s:] for s in range(n)), strict=False)):
@@ -200,15 +207,44 @@ def shared_passages(text_a: str, text_b: str | Sequence[str], k: int = 3, n: int
         i += best
     out: list[str] = []
     seen: list[str] = []
+    place = _Places(parts)
     for length, i in sorted(runs, key=lambda r: (-r[0], r[1])):
         keys = " ".join(a[i : i + length])
         if any(keys in other for other in seen):
             continue
         seen.append(keys)
-        out.append(text_a[spans_a[i][1] : spans_a[i + length - 1][2]])
+        out.append(place.text[place(i)[0] : place(i + length - 1)[1]])
         if len(out) == k:
             break
     return out
+
+
+class _Places:
+    """Where each token of some parts is in the parts joined by a newline (``text``), found for
+    the few tokens asked about (each part's spans read whole only when its translation cannot
+    tell: see :func:`monitor.arabic.token_offsets`)."""
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.parts = parts
+        self.text = "\n".join(text for text, _ in parts)
+        self._whole: dict[int, list[tuple[int, int]]] = {}
+
+    def __call__(self, i: int) -> tuple[int, int]:
+        offset = 0
+        for n, (text, toks) in enumerate(self.parts):
+            if i < len(toks):
+                whole = self._whole.get(n)
+                found = token_offsets(text, toks, [i]) if whole is None else None
+                if found is not None:
+                    start, end = found[i]
+                else:
+                    if whole is None:
+                        whole = self._whole[n] = spans(text, len(toks))
+                    start, end = whole[i]
+                return offset + start, offset + end
+            i -= len(toks)
+            offset += len(text) + 1
+        raise IndexError(i)
 
 
 class Vectors:

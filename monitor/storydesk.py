@@ -78,9 +78,12 @@ class StoryDesk:
         )
         if joined is None or best is None:
             return StoryLink(words, lead=lead)
-        passages = shared_passages(
-            f"{article.title}\n{article.body}", self._passage_keys(earlier[best].article_id)
+        text = (
+            ((article.title, toks[0]), (article.body, toks[1]))  # not tokenised again
+            if toks is not None
+            else f"{article.title}\n{article.body}"
         )
+        passages = shared_passages(text, self._passage_keys(earlier[best].article_id))
         common = as_written(article.title, article.body, common)
         return StoryLink(words, joined, score, tuple(common), lead, tuple(passages))
 

@@ -4,6 +4,7 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
+from monitor.arabic import tokens
 from monitor.config import FeedConfig, StorySettings, load_config
 from monitor.extract import extract_page, warm_up
 from monitor.fetch import Fetcher, Limits
@@ -89,6 +90,18 @@ def test_shared_passages_are_the_longest_common_runs_as_written():
     # clitics and hamza forms ignored (إن/أن, والتحالف/التحالف), the text as the first article wrote it
     assert shared_passages(a, b) == ["إن والتحالف الدولي سيغادر قاعدة حرير في أربيل"]
     assert shared_passages(a, "خبر آخر تماما عن الطقس") == []
+
+
+def test_shared_passages_read_from_a_title_and_body_already_tokenised_are_the_same():
+    # the story desk gives the article's title and body with the tokens the matcher read: the
+    # passages are the same as from the joined text, located in it (a ligature in the title, a
+    # word glued to digits, a passage that crosses from the title into the body)
+    title = "ﻻ انسحاب قبل أيلول: كوردستان24 تنقل"
+    body = "أن التحالف الدولي سيغادر قاعدة حرير في أربيل نهاية العام.\nوأضاف أن الوضع مستقر في المنطقة"
+    other = "نقلت كوردستان24 تنقل أن التحالف الدولي سيغادر قاعدة حرير قريبا، وأضاف أن الوضع مستقر"
+    joined = shared_passages(f"{title}\n{body}", other)
+    assert joined == ["كوردستان24 تنقل\nأن التحالف الدولي سيغادر قاعدة حرير", "وأضاف أن الوضع مستقر"]
+    assert shared_passages(((title, tokens(title)), (body, tokens(body))), other) == joined
 
 
 def test_seed_stories_group_and_only_the_first_article_of_a_story_alerts(site, tmp_path, smtp):

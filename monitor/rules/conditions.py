@@ -51,12 +51,14 @@ class _Group:
     leaves: tuple[_Leaf, ...] = field(init=False, repr=False, compare=False)
     leaf_terms: frozenset[int] = field(init=False, repr=False, compare=False)
     others: tuple[Node, ...] = field(init=False, repr=False, compare=False)
+    ordered: tuple[int, ...] = field(init=False, repr=False, compare=False)  # term_ids(), once each
 
     def __post_init__(self) -> None:
         leaves = tuple(c for c in self.children if isinstance(c, _Leaf))
         object.__setattr__(self, "leaves", leaves)
         object.__setattr__(self, "leaf_terms", frozenset().union(*(c.term_set for c in leaves)))
         object.__setattr__(self, "others", tuple(c for c in self.children if not isinstance(c, _Leaf)))
+        object.__setattr__(self, "ordered", tuple(dict.fromkeys(self.term_ids())))
 
     def holds(self, ctx: _Ctx) -> bool:
         if self.scope is not None or self.where is not None:
@@ -70,16 +72,19 @@ class _Group:
         if self.scope is None:
             return base if self._holds(base) else None
         scope = self.scope
-        grouped = base.by_unit(scope)
         tried: set[tuple[str, int]] = set()
-        for t in self.term_ids():
-            for f, pos, _ in base.hits.get(t, ()):
-                units = base.units(f, scope)
+        of_field: dict[str, list[int]] = {}
+        hits = base.hits
+        for t in self.ordered:
+            for f, pos, _ in hits.get(t, ()):
+                units = of_field.get(f)
+                if units is None:
+                    units = of_field[f] = base.units(f, scope)
                 unit = (f, units[pos] if pos < len(units) else -1)
                 if unit in tried:
                     continue
                 tried.add(unit)
-                sub = base.with_hits(grouped[unit])
+                sub = base.in_unit(scope, unit)
                 if self._holds(sub):
                     return sub
         return None

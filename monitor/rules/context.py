@@ -49,6 +49,8 @@ class _Ctx:
     # scope → (field, unit) → the hits in that sentence or paragraph (never shared with a narrowed ctx)
     _by_unit: dict[str, dict[tuple[str, int], Hits]] = field(default_factory=dict)
     _places: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # field → its tokens' spans
+    # (scope, unit) → this view narrowed to the unit, kept: a rule's evidence narrows it again
+    _views: dict[tuple[str, tuple[str, int]], _Ctx] = field(default_factory=dict)
 
     @property
     def dates(self) -> list[MentionedDate]:
@@ -91,13 +93,24 @@ class _Ctx:
         grouped = self._by_unit.get(scope)
         if grouped is None:
             grouped = {}
+            of_field: dict[str, list[int]] = {}
             for t, found in self.hits.items():
                 for h in found:
-                    units = self.units(h[0], scope)
+                    units = of_field.get(h[0])
+                    if units is None:
+                        units = of_field[h[0]] = self.units(h[0], scope)
                     unit = (h[0], units[h[1]] if h[1] < len(units) else -1)
                     grouped.setdefault(unit, {}).setdefault(t, []).append(h)
             self._by_unit[scope] = grouped
         return grouped
+
+    def in_unit(self, scope: str, unit: tuple[str, int]) -> _Ctx:
+        """This view narrowed to one sentence or paragraph (``unit``: a key of :meth:`by_unit`),
+        made once: what is found in it (its own units) is kept for the next look."""
+        view = self._views.get((scope, unit))
+        if view is None:
+            view = self._views[(scope, unit)] = self.with_hits(self.by_unit(scope)[unit])
+        return view
 
     def with_hits(self, hits: Hits, fields: frozenset[str] | None = None) -> _Ctx:
         """The same article with only ``hits`` (texts, dates and unit numbers are shared)."""

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import compress, count
 
 from monitor.arabic import readings, spans, token_offsets, token_spans, tokens
 
@@ -186,25 +187,25 @@ def shared_passages(
     parts = [(text_a, tokens(text_a))] if isinstance(text_a, str) else list(text_a)
     a = [_key(t) for _, toks in parts for t in toks]
     b = passage_keys(text_b) if isinstance(text_b, str) else text_b
-    starts: dict[tuple[str, ...], list[int]] = {}
-    for j, gram in enumerate(zip(*(b[s:] for s in range(n)), strict=False)):
-        starts.setdefault(gram, []).append(j)
     grams_a = list(zip(*(a[s:] for s in range(n)), strict=False))  # n-word runs from each position
+    grams_b = list(zip(*(b[s:] for s in range(n)), strict=False))
+    common = set(grams_a).intersection(grams_b)  # only where these start is anything compared
+    starts: dict[tuple[str, ...], list[int]] = {}
+    for j in compress(count(), map(common.__contains__, grams_b)):
+        starts.setdefault(grams_b[j], []).append(j)
     runs: list[tuple[int, int]] = []
-    i = 0
-    while i <= len(a) - n:
-        found = starts.get(grams_a[i])
-        if found is None:
-            i += 1
+    after = 0  # a run found is not looked into again
+    for i in compress(count(), map(common.__contains__, grams_a)):
+        if i < after:
             continue
         best = n
-        for j in found:
+        for j in starts[grams_a[i]]:
             length = n
             while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
                 length += 1
             best = max(best, length)
         runs.append((best, i))
-        i += best
+        after = i + best
     out: list[str] = []
     seen: list[str] = []
     place = _Places(parts)

@@ -74,7 +74,7 @@ def covered(summary: str, body: str) -> bool:
 
 
 def _runs(ws: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(ws[i : i + 3]) for i in range(len(ws) - 2)}
+    return set(zip(ws, ws[1:], ws[2:], strict=False))
 
 
 def feed_summary(summary: str) -> str:

@@ -321,3 +321,19 @@ def test_story_members_can_be_read_from_an_id_on(store):
         second.article_id
     ]
     assert second.fetched == NOW and second.lead == Counter({"قوات": 1})
+
+
+def test_a_storys_rules_and_a_members_text_are_read_back(store):
+    from monitor.store import StoryLink
+
+    [first_match] = store.save_article(
+        "كتابات", article("k1"), [(a_match("r1"), ["email"])], NOW, StoryLink(frozenset())
+    )
+    first = store.story_candidates(NOW - timedelta(days=1))[0].article_id
+    assert first_match and store.story_rules(first) == {"r1"}
+    joined = StoryLink(frozenset(), joined=first, score=0.5)
+    store.save_article("كتابات", article("k2", "عنوان ثان"), [(a_match("r2"), ["email"])], NOW, joined)
+    assert store.story_rules(first) == {"r1", "r2"}
+    assert store.story_rules(first + 1000) == set()
+    assert store.article_text(first) == ("انسحاب التحالف", "نص")
+    assert store.article_text(first + 1000) == ("", "")

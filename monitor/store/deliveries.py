@@ -7,13 +7,23 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.articles import _stored
 from monitor.store.base import StoreBase
 from monitor.store.records import Delivery, Notice, Origin
 from monitor.store.tables import ArticleRow, DeliveryRow, FeedRow, MatchRow, NoticeRow
+
+_ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
+_MATCHES: Table = MatchRow.__table__  # type: ignore[attr-defined]
+# read for every article that joins a story: a Core statement made once (see _CANDIDATES)
+_STORY_RULES = (
+    sa_select(_MATCHES.c.rule_id)
+    .join(_ARTICLES, _ARTICLES.c.id == _MATCHES.c.article_id)
+    .where(_ARTICLES.c.story_id == bindparam("story"))
+)
 
 
 class DeliveryStore(StoreBase):
@@ -119,13 +129,7 @@ class DeliveryStore(StoreBase):
     def story_rules(self, story_id: int) -> set[str]:
         """The rules that the story's articles matched so far."""
         with self._read("read a story's rules") as s:
-            return set(
-                s.exec(
-                    select(MatchRow.rule_id)
-                    .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
-                    .where(ArticleRow.story_id == story_id)
-                ).all()
-            )
+            return set(s.connection().execute(_STORY_RULES, {"story": story_id}).scalars())
 
     def sent_messages(self, channel: str, since: datetime) -> int:
         """Messages (not deliveries: a batch is one) a channel was sent since ``since``."""

@@ -278,9 +278,6 @@ class StorySettings(_Model):
     threshold: float = Field(0.22, gt=0, le=1)  # cosine of lead terms (measured: scripts/evaluate_stories.py)
 
 
-_PGPASS = "or the URL without it here and the password in ~/.pgpass (or the file PGPASSFILE names)"
-
-
 _PGPASS = "or the URL without it here, and the password in ~/.pgpass (or the file PGPASSFILE names)"
 
 

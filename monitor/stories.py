@@ -184,7 +184,7 @@ def shared_passages(
     again, and only the passages found are located in it); ``text_b`` as its
     :func:`passage_keys`. Context for a grouping decision, not its proof: articles on one topic
     share stock phrases too."""
-    parts = [(text_a, tokens(text_a))] if isinstance(text_a, str) else list(text_a)
+    parts: list[Part] = [(text_a, tokens(text_a))] if isinstance(text_a, str) else list(text_a)
     a = [_key(t) for _, toks in parts for t in toks]
     b = passage_keys(text_b) if isinstance(text_b, str) else text_b
     grams_a = list(zip(*(a[s:] for s in range(n)), strict=False))  # n-word runs from each position
@@ -261,16 +261,24 @@ class Vectors:
         self._vectors: dict[int, dict[str, float]] = {}
 
     def get(self, key: int, terms: Counter[str], rarity: Rarity, idfs: dict[str, float]) -> dict[str, float]:
+        found = self.kept(rarity).get(key)
+        if found is None:
+            found = self.keep(key, vector(terms, rarity, idfs))
+        return found
+
+    def kept(self, rarity: Rarity) -> dict[int, dict[str, float]]:
+        """The vectors still good for ``rarity`` (none when it was replaced or has drifted)."""
         made = self._made_with
         if made is None or made[0] != id(rarity) or rarity.docs > made[1] * (1 + self.drift):
             self._vectors.clear()
             self._made_with = (id(rarity), rarity.docs)
-        found = self._vectors.get(key)
-        if found is None:
-            if len(self._vectors) >= self.limit:
-                self._vectors.clear()
-            found = self._vectors[key] = vector(terms, rarity, idfs)
-        return found
+        return self._vectors
+
+    def keep(self, key: int, v: dict[str, float]) -> dict[str, float]:
+        if len(self._vectors) >= self.limit:
+            self._vectors.clear()
+        self._vectors[key] = v
+        return v
 
 
 def assign(
@@ -289,16 +297,24 @@ def assign(
     ``keys`` (the earlier articles' ids) and ``vectors``: reuse their vectors across decisions."""
     idfs: dict[str, float] = {}
     mine = vector(lead, rarity, idfs)
+    words = mine.keys()
     best: tuple[float, int, int] | None = None
+    ids = keys if vectors is not None else None  # earlier vectors reused by the articles' ids
+    kept: dict[int, dict[str, float]] | None = None  # asked for at the first comparison, as before
+    # once per earlier article (hundreds under a backlog): the look-ups and the cosine written out
     for n, (when, other, story) in enumerate(earlier):
-        if abs(published - when) > window or mine.keys().isdisjoint(other):
+        if abs(published - when) > window or words.isdisjoint(other):
             continue
-        theirs = (
-            vectors.get(keys[n], other, rarity, idfs)
-            if vectors is not None and keys is not None
-            else vector(other, rarity, idfs)
-        )
-        score = cosine(mine, theirs)
+        theirs = None
+        if vectors is not None and ids is not None:
+            if kept is None:
+                kept = vectors.kept(rarity)
+            theirs = kept.get(ids[n])
+        if theirs is None:
+            theirs = vector(other, rarity, idfs)
+            if vectors is not None and ids is not None:
+                vectors.keep(ids[n], theirs)
+        score = sum(mine[w] * theirs[w] for w in words & theirs.keys())  # cosine(mine, theirs)
         if best is None or score > best[0]:
             best = (score, story, n)
     if best is None or best[0] < threshold:

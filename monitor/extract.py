@@ -4,6 +4,10 @@ Comments are excluded, trafilatura's process-wide ``deduplicate`` cache is off (
 second article that shares paragraphs with an earlier one). Returns None when no main text is found;
 the pipeline then falls back to the feed's summary.
 
+``summary``: the feed item's summary, put first when it states what the body lacks (the lead
+the page lost, as the page's own description is used below; done here, in the worker, not in the
+daemon's busier process).
+
 ``metadata=False`` is for a page whose feed item already gave its title and date (most items): the
 main text only, without trafilatura's metadata search (nearly half of a page's extraction time);
 the page's description, which the lead recovery reads, is taken from its ``<meta>`` tags directly.
@@ -27,6 +31,7 @@ from monitor.bodytext import (
     begins_with,
     loose_text_to_paragraphs,
     page_lead,
+    with_lead,
     without_repeated_title,
     without_trailing_chrome,
     words,
@@ -64,7 +69,7 @@ def warm_up() -> None:
         raise ExtractError("trafilatura found no text in the warm-up page")
 
 
-def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | None:
+def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = "") -> Extracted | None:
     # imported here, not at the top: the daemon imports this module to name the job, and only its
     # workers run it (trafilatura costs a second and 30 MB to import)
     import trafilatura
@@ -113,7 +118,7 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
         return None
     title = (getattr(doc, "title", None) or "").strip()
     if tree is None:
-        return Extracted(title=title, body=body, published=None)
+        return Extracted(title=title, body=with_lead(body, summary) if summary else body, published=None)
     named = title if metadata else _first(tree, _TITLES)  # the body is cleaned as with metadata
     headline = page_headline(tree, named)
     if metadata:
@@ -123,9 +128,10 @@ def extract_page(page: bytes, url: str, metadata: bool = True) -> Extracted | No
     body = without_trailing_chrome(body)
     description = getattr(doc, "description", None) if metadata else _first(tree, _DESCRIPTIONS)
     lead = page_lead(tree, description or "", body)
+    body = f"{lead}\n{body}" if lead else body
     return Extracted(
         title=title,
-        body=f"{lead}\n{body}" if lead else body,
+        body=with_lead(body, summary) if summary else body,
         published=page_published(tree, url, getattr(doc, "date", None)) if metadata else None,
     )
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from monitor.arabic import tokens
-from monitor.bodytext import with_lead
 from monitor.config import FeedConfig, HealthSettings, StorySettings
 from monitor.errors import FetchError, RasadError, StoreLost
 from monitor.fetch import Fetcher
@@ -43,8 +42,9 @@ PAGE_SLACK = timedelta(days=7)  # a page date this far before the feed's oldest 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 WRITE_LINGER = 0.05  # seconds a write that sends no alert may wait to share a transaction
 
-# page bytes, url, metadata wanted (the item lacks a title or date) → Extracted
-Extractor = Callable[[bytes, str, bool], Awaitable[Extracted | None]]
+# page bytes, url, metadata wanted (the item lacks a title or date), the item's summary (put first
+# when the body lacks what it says) → Extracted
+Extractor = Callable[[bytes, str, bool, str], Awaitable[Extracted | None]]
 
 
 @dataclass
@@ -312,7 +312,8 @@ class Pipeline:
         """Fetch and extract the page; on any failure fall back to the feed's title and summary.
 
         The feed's date wins; the page's fills the gap unless it is in the future or far before the
-        feed's oldest item. A summary that says what the extracted body lacks leads the body."""
+        feed's oldest item. A summary that says what the extracted body lacks leads the body (the
+        extractor puts it first, in its worker)."""
         source = item.source or source
         extracted: Extracted | None = None
         why = "no article URL" if item.url else "no link or GUID: keyed by its title and content"
@@ -325,7 +326,7 @@ class Pipeline:
                 else:
                     # the page's own title and date are read only when the feed lacks them
                     metadata = not (item.title and item.published)
-                    extracted = await self.extract(page.content, page.url, metadata)
+                    extracted = await self.extract(page.content, page.url, metadata, item.summary)
                     why = "no main text found on the page"
             except RasadError as exc:
                 why, hint = str(exc), exc.hint
@@ -345,7 +346,7 @@ class Pipeline:
             source=source,
             title=item.title or extracted.title,
             summary=item.summary,
-            body=with_lead(extracted.body, item.summary),
+            body=extracted.body,
             published=item.published or page_date,
         )
 

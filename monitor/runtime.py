@@ -158,8 +158,8 @@ async def open_runtime(
         warmup=warm_up,  # each worker is warm before its first page: the deadline counts extraction only
     )
 
-    async def extract(page: bytes, url: str, metadata: bool = True) -> Extracted | None:
-        result: Extracted | None = await pool.run(extract_page, page, url, metadata)
+    async def extract(page: bytes, url: str, metadata: bool = True, summary: str = "") -> Extracted | None:
+        result: Extracted | None = await pool.run(extract_page, page, url, metadata, summary)
         return result
 
     pipeline = Pipeline(

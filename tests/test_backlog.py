@@ -59,8 +59,8 @@ def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
         pool = ProcessPool(1, deadline=600, warmup=warm_up)
         fetcher = Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"]))
 
-        async def extract(page: bytes, url: str, metadata: bool = True):
-            result = await pool.run(extract_page, page, url, metadata)
+        async def extract(page: bytes, url: str, metadata: bool = True, summary: str = ""):
+            result = await pool.run(extract_page, page, url, metadata, summary)
             order.append(url.rsplit("/", 1)[-1])
             return result
 
@@ -120,7 +120,7 @@ def test_feeds_wait_while_the_backlog_they_would_add_to_is_full(site, tmp_path, 
         release = asyncio.Event()
         held: list[str] = []
 
-        async def extract(page: bytes, url: str, metadata: bool = True):
+        async def extract(page: bytes, url: str, metadata: bool = True, summary: str = ""):
             held.append(url)
             await release.wait()  # the pages' extraction is the backlog
             return Extracted(title="خبر", body="نص الخبر", published=None)
@@ -175,8 +175,8 @@ def test_a_matched_article_waiting_for_the_story_desk_holds_no_page_slot(site, t
     async def go():
         fetcher = Fetcher(Limits(timeout=60), policy=AddressPolicy(["127.0.0.0/8"]))
 
-        async def extract(page: bytes, url: str, metadata: bool = True):
-            return extract_page(page, url, metadata)
+        async def extract(page: bytes, url: str, metadata: bool = True, summary: str = ""):
+            return extract_page(page, url, metadata, summary)
 
         try:
             pipeline = Pipeline(

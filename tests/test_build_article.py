@@ -1,5 +1,5 @@
 """Which date an article keeps and what its body starts with: the feed's date wins, the page's fills
-the gap unless it is implausible, a summary the body lacks leads it, an item without a link is
+the gap unless it is implausible, the item's summary goes to the extractor, an item without a link is
 matched on its summary (a fake fetcher and extractor: no server, no workers)."""
 
 import asyncio
@@ -27,7 +27,9 @@ class Pages:
 
 
 def pipeline(page: Extracted | None) -> Pipeline:
-    async def extract(_page: bytes, _url: str, _metadata: bool = True) -> Extracted | None:
+    async def extract(
+        _page: bytes, _url: str, _metadata: bool = True, _summary: str = ""
+    ) -> Extracted | None:
         return page
 
     return Pipeline(None, Pages(), extract, 10**6, 10**6, lambda: NOW)  # type: ignore[arg-type]
@@ -77,9 +79,18 @@ def test_an_ignored_page_date_is_logged(caplog):
     assert "article.date_ignored" in caplog.text and "2026-12-22T12:00:00+00:00" in caplog.text
 
 
-def test_a_summary_the_body_lacks_leads_it():
-    assert build(Extracted("عنوان", BODY, None), item(summary=LEAD)).body == f"{LEAD}\n{BODY}"
-    assert build(Extracted("عنوان", f"{LEAD}\n{BODY}", None), item(summary=LEAD)).body == f"{LEAD}\n{BODY}"
+def test_the_items_summary_goes_to_the_extractor_whose_body_is_kept():
+    # the extractor puts a summary the body lacks first (in its worker: tests/test_extract.py); the
+    # pipeline hands it the item's summary and keeps the body it gives back
+    given: list[str] = []
+
+    async def extract(_page: bytes, _url: str, _metadata: bool = True, summary: str = "") -> Extracted | None:
+        given.append(summary)
+        return Extracted("عنوان", f"{summary}\n{BODY}", None)
+
+    p = Pipeline(None, Pages(), extract, 10**6, 10**6, lambda: NOW)  # type: ignore[arg-type]
+    article = asyncio.run(p.build_article("المصدر", item(summary=LEAD)))
+    assert given == [LEAD] and article.body == f"{LEAD}\n{BODY}"
 
 
 def test_an_item_without_link_or_guid_is_matched_on_its_summary_and_logged(caplog):
@@ -106,7 +117,7 @@ def test_an_item_without_link_or_guid_is_matched_on_its_summary_and_logged(caplo
 def test_the_page_metadata_is_read_only_when_the_feed_lacks_title_or_date(title, published, asked):
     wanted: list[bool] = []
 
-    async def extract(_page: bytes, _url: str, metadata: bool = True) -> Extracted | None:
+    async def extract(_page: bytes, _url: str, metadata: bool = True, _summary: str = "") -> Extracted | None:
         wanted.append(metadata)
         return Extracted("عنوان الصفحة", BODY, PAGE_DATE)
 

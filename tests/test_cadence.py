@@ -79,7 +79,7 @@ def poll(store, feed, clock, polling):
     async def go():
         async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
 
-            async def extract(page, url, metadata=True):
+            async def extract(page, url, metadata=True, summary=""):
                 return None
 
             pipeline = Pipeline(

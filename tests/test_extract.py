@@ -81,3 +81,18 @@ def test_a_trafilatura_that_prunes_the_tree_it_is_given_is_given_a_copy(monkeypa
     monkeypatch.setattr(monitor.extract, "_COPIES", [])
     assert extract_page(html, "https://x.example/", metadata=False) == expected
     assert monitor.extract._COPIES == [False]
+
+
+LEAD = "أعلنت وزارة الصحة اليوم تسجيل ثلاثين إصابة جديدة بالفيروس ليرتفع العدد الإجمالي إلى مئتي إصابة."
+
+
+@pytest.mark.parametrize("metadata", [True, False])
+def test_a_feed_summary_the_body_lacks_leads_it_and_one_it_has_does_not(metadata):
+    html = SEED.read_bytes()
+    plain = extract_page(html, "https://x.example/a", metadata)
+    assert plain is not None
+    led = extract_page(html, "https://x.example/a", metadata, summary=LEAD)
+    assert led is not None and led.body == f"{LEAD}\n{plain.body}"
+    said = plain.body.split("\n")[0]  # the body's own first paragraph as the summary: nothing added
+    kept = extract_page(html, "https://x.example/a", metadata, summary=said)
+    assert kept is not None and kept.body == plain.body

@@ -54,7 +54,7 @@ def world(site, smtp, tmp_path):
         async def go():
             async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
 
-                async def extract(page, url, metadata=True):
+                async def extract(page, url, metadata=True, summary=""):
                     return None
 
                 pipeline = Pipeline(

@@ -73,10 +73,10 @@ def test_fallbacks_dates_and_a_killed_extraction(routes, tmp_path):
         stuck = ProcessPool(1, deadline=1.0)
         async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
 
-            async def extract(page, url, metadata=True):
+            async def extract(page, url, metadata=True, summary=""):
                 if url.endswith("/pathological.html"):
                     return await stuck.run(hang, page, url)
-                return await pool.run(extract_page, page, url, metadata)
+                return await pool.run(extract_page, page, url, metadata, summary)
 
             pipeline = Pipeline(store, fetcher, extract, 5_000_000, 5_000_000, lambda: NOW)
             try:
@@ -140,8 +140,8 @@ def test_a_refused_article_link_is_logged_and_the_cycle_goes_on(site, tmp_path, 
         pool = ProcessPool(1, deadline=10, warmup=warm_up)
         async with Fetcher(Limits(timeout=5), policy=AddressPolicy(["127.0.0.1/32"])) as fetcher:
 
-            async def extract(page, url, metadata=True):
-                return await pool.run(extract_page, page, url, metadata)
+            async def extract(page, url, metadata=True, summary=""):
+                return await pool.run(extract_page, page, url, metadata, summary)
 
             try:
                 return await Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW).poll(
@@ -189,8 +189,8 @@ def test_a_slow_host_never_delays_the_others(site, tmp_path):
             Limits(timeout=15, per_host=1), policy=AddressPolicy(["127.0.0.0/8", "::1"])
         ) as fetcher:
 
-            async def extract(page, url, metadata=True):
-                return await pool.run(extract_page, page, url, metadata)
+            async def extract(page, url, metadata=True, summary=""):
+                return await pool.run(extract_page, page, url, metadata, summary)
 
             pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW)
             ruleset = load_config(ROOT / "config").ruleset

@@ -29,8 +29,8 @@ def poll_seeds(site, tmp_path, ruleset, stories):
         pool = ProcessPool(2, deadline=20, warmup=warm_up)
         async with Fetcher(Limits(timeout=10), policy=AddressPolicy(["127.0.0.0/8"])) as fetcher:
 
-            async def extract(page, url, metadata=True):
-                return await pool.run(extract_page, page, url, metadata)
+            async def extract(page, url, metadata=True, summary=""):
+                return await pool.run(extract_page, page, url, metadata, summary)
 
             pipeline = Pipeline(
                 store,

@@ -54,7 +54,7 @@ def rss(*items: str) -> bytes:
     return f'<rss version="2.0"><channel><title>t</title>{"".join(items)}</channel></rss>'.encode()
 
 
-async def no_page(page: bytes, url: str, metadata: bool = True) -> Extracted | None:
+async def no_page(page: bytes, url: str, metadata: bool = True, summary: str = "") -> Extracted | None:
     return None  # these items have no page: the feed's summary is the article
 
 

@@ -289,7 +289,7 @@ def test_a_full_disk_is_logged_with_its_hint(tmp_path, site, caplog):
 
     store.engine.dispose()
 
-    async def no_page(page: bytes, url: str, metadata: bool = True):
+    async def no_page(page: bytes, url: str, metadata: bool = True, summary: str = ""):
         return None
 
     async def go():

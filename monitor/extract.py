@@ -118,7 +118,7 @@ def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = ""
         return None
     title = (getattr(doc, "title", None) or "").strip()
     if tree is None:
-        return Extracted(title=title, body=with_lead(body, summary) if summary else body, published=None)
+        return Extracted(title=title, body=with_lead(body, summary), published=None)
     named = title if metadata else _first(tree, _TITLES)  # the body is cleaned as with metadata
     headline = page_headline(tree, named)
     if metadata:
@@ -131,7 +131,7 @@ def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = ""
     body = f"{lead}\n{body}" if lead else body
     return Extracted(
         title=title,
-        body=with_lead(body, summary) if summary else body,
+        body=with_lead(body, summary),
         published=page_published(tree, url, getattr(doc, "date", None)) if metadata else None,
     )
 

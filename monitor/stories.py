@@ -261,9 +261,11 @@ class Vectors:
         self._vectors: dict[int, dict[str, float]] = {}
 
     def get(self, key: int, terms: Counter[str], rarity: Rarity, idfs: dict[str, float]) -> dict[str, float]:
+        """One earlier article's vector: kept, or made now and kept."""
         found = self.kept(rarity).get(key)
         if found is None:
-            found = self.keep(key, vector(terms, rarity, idfs))
+            found = vector(terms, rarity, idfs)
+            self.keep(key, found)
         return found
 
     def kept(self, rarity: Rarity) -> dict[int, dict[str, float]]:
@@ -274,11 +276,10 @@ class Vectors:
             self._made_with = (id(rarity), rarity.docs)
         return self._vectors
 
-    def keep(self, key: int, v: dict[str, float]) -> dict[str, float]:
+    def keep(self, key: int, v: dict[str, float]) -> None:
         if len(self._vectors) >= self.limit:
             self._vectors.clear()
         self._vectors[key] = v
-        return v
 
 
 def assign(

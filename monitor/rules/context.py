@@ -59,19 +59,20 @@ class _Ctx:
         return self.cached_dates
 
     def sentences(self, field_name: str) -> list[int]:
-        if field_name not in self._sentences:
-            text = self.article.field_text(field_name)  # type: ignore[arg-type]
-            self._sentences[field_name] = unit_ids(text, self._spans(field_name, text), _SENTENCE_END)
-        return self._sentences[field_name]
+        return self._numbered(self._sentences, field_name, _SENTENCE_END)
 
     def units(self, field_name: str, scope: str) -> list[int]:
         """For each token of the field, the number of its sentence or paragraph."""
         if scope == "sentence":
             return self.sentences(field_name)
-        if field_name not in self._paragraphs:
+        return self._numbered(self._paragraphs, field_name, _PARAGRAPH_END)
+
+    def _numbered(self, kept: dict[str, list[int]], field_name: str, ends: re.Pattern[str]) -> list[int]:
+        found = kept.get(field_name)
+        if found is None:
             text = self.article.field_text(field_name)  # type: ignore[arg-type]
-            self._paragraphs[field_name] = unit_ids(text, self._spans(field_name, text), _PARAGRAPH_END)
-        return self._paragraphs[field_name]
+            found = kept[field_name] = unit_ids(text, self._spans(field_name, text), ends)
+        return found
 
     def _spans(self, field_name: str, text: str) -> list[tuple[int, int]]:
         """The spans of the field's tokens, found once for both scopes (from its tokens, when the

@@ -6,11 +6,17 @@ processes and returns its result; every failure of the job or its worker is an :
 - **Fed from the event loop.** A job goes to its worker, and its answer comes back, over a socket
   the event loop reads and writes itself: no thread is woken per page, and the event loop never
   blocks on a worker (it waits for a socket to be ready, like for any network peer).
+- **Never idle between jobs.** Each worker is handed its next job while it works on the one before
+  (``DEPTH`` jobs at most, a new job going to the worker with fewest): it starts the next as soon as
+  it has answered, without waiting for a busy event loop to read that answer and send another (the
+  hand-over took some milliseconds a page, a quarter of a worker's time under a backlog).
 - **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
   runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) on its own
   before it is handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so
-  neither process start-up nor imports count against a page, however loaded the machine.
-- **Killed at the deadline.** A job that outlives it has its worker killed.
+  neither process start-up nor imports count against a page, however loaded the machine; a job
+  handed over behind another starts its clock when the one before has been answered.
+- **Killed at the deadline.** A job that outlives it has its worker killed; a job waiting behind it
+  in that worker had not started, and goes to the replacement.
 - **Capped memory.** ``memory_limit`` caps each worker's address space (RLIMIT_AS, which bounds its
   resident memory too), set before the warm-up. A job that hits the cap gets "out of memory", also
   when the job swallowed the MemoryError (trafilatura does): a worker whose address space came within
@@ -38,6 +44,7 @@ import socket
 import struct
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -55,6 +62,8 @@ _BOOT = (
 )
 _LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely the cap: say so
 _LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
+DEPTH = 2  # jobs handed to one worker at once: the one it works on, and the next
+_NOT_STARTED = object()  # a job whose worker was stopped before the job's turn came
 
 
 def _framed(obj: object) -> bytes:
@@ -90,6 +99,11 @@ class _Process:
         self.ready = False
         self.closed = False
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._starting = asyncio.Lock()  # the jobs handed to a starting worker wait for it together
+        self._failed: ExtractError | None = None  # why it could not start
+        # the jobs sent and not yet answered, in the order sent: each one's turn to be answered
+        # (its clock starts then); the first is the one the worker is on
+        self._turns: deque[asyncio.Future[None]] = deque()
 
     @property
     def pid(self) -> int:
@@ -112,6 +126,19 @@ class _Process:
         """Wait for the warm-up to be done (no job deadline runs meanwhile)."""
         if self.ready:
             return
+        async with self._starting:
+            if self.ready:
+                return
+            if self._failed is not None:  # another job waited for the same start
+                raise ExtractError(self._failed.message, hint=self._failed.hint)
+            try:
+                await self._warmed(timeout)
+            except ExtractError as exc:
+                self._failed = exc
+                raise
+            self.ready = True
+
+    async def _warmed(self, timeout: float) -> None:
         try:
             async with asyncio.timeout(timeout):
                 ok, value, _ = await self._receive()
@@ -123,27 +150,50 @@ class _Process:
             low = value == "out of memory" or (self.memory_limit or _LOW_LIMIT) < _LOW_LIMIT
             hint = _LOW_LIMIT_HINT if low else None
             raise ExtractError(f"worker could not start: {value}", hint=hint)
-        self.ready = True
 
     async def call(self, func: Callable[..., Any], args: tuple[Any, ...], deadline: float) -> Answer:
-        """Send one job and wait for its answer; the clock starts once it has reached the worker."""
+        """Send one job and wait for its answer. It may be sent while the worker is on another job:
+        its clock starts when that one has been answered (the worker goes on to it at once then).
+        ``(False, _NOT_STARTED, False)`` when the worker was stopped before the job's turn came."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
             _, writer = await self._io()
+            if self.closed:
+                return False, _NOT_STARTED, False
+            if not self._turns:
+                turn.set_result(None)
+            self._turns.append(turn)  # in the order the jobs are written: the order of the answers
             writer.write(_framed((func, args)))
-            await writer.drain()
+            with contextlib.suppress(OSError):  # a worker that died on the job before: told below
+                await writer.drain()
+            await turn
+            if self.closed:  # stopped for the job before it (or the pool closed)
+                return False, _NOT_STARTED, False
             async with asyncio.timeout(deadline):
                 return await self._receive()
         except TimeoutError:
             return False, f"gave up after {deadline:g}s; worker stopped", True
         except (EOFError, OSError, asyncio.IncompleteReadError):
             if self.closed:
-                return False, "worker pool is closed", False
+                return False, _NOT_STARTED, False
             return False, "worker died (out of memory or crashed)", True
+        finally:
+            self._next_turn(turn)
+
+    def _next_turn(self, turn: asyncio.Future[None]) -> None:
+        """``turn``'s job is over: the next job's turn comes."""
+        if turn in self._turns:
+            self._turns.remove(turn)
+        if self._turns and not self._turns[0].done():
+            self._turns[0].set_result(None)
 
     def stop(self) -> int | None:
         """Kill the worker and close its socket; returns its peak resident memory (read before the
         kill) in bytes. A job reading the socket meanwhile gets the end of it."""
         self.closed = True
+        for turn in self._turns:  # the jobs sent after the one in hand: they were never started
+            if not turn.done():
+                turn.set_result(None)
         peak = status_bytes(self.popen.pid, "VmHWM")
         if self.popen.poll() is None:
             self.popen.kill()
@@ -165,6 +215,7 @@ class _Slot:
         self.pool = pool
         self.closed = False
         self.process: _Process | None = None
+        self.jobs = 0  # handed to this slot and not yet answered
 
     def _new(self) -> _Process:
         return _Process(self.pool.memory_limit, self.pool.warmup)
@@ -194,13 +245,17 @@ class _Slot:
         return process
 
     async def run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        """Run one job in this slot's worker, once it is warm."""
-        process = await self.warm()
-        ok, value, spent = await process.call(func, args, self.pool.deadline)
-        if spent:
-            self._retire(process, str(value), replace=True)
-        elif self.closed:
-            raise ExtractError("worker pool is closed")
+        """Run one job in this slot's worker, once it is warm; in its replacement when the worker was
+        stopped for the job before this one."""
+        while True:
+            process = await self.warm()
+            ok, value, spent = await process.call(func, args, self.pool.deadline)
+            if spent:
+                self._retire(process, str(value), replace=True)
+            elif self.closed:
+                raise ExtractError("worker pool is closed")
+            if value is not _NOT_STARTED:
+                break
         if not ok:
             raise ExtractError(str(value))
         return value
@@ -208,6 +263,8 @@ class _Slot:
     def _retire(self, process: _Process, reason: str, *, replace: bool) -> None:
         if self.closed:
             raise ExtractError("worker pool is closed")
+        if process is not self.process:  # another job of the same worker retired it already
+            return
         peak = process.stop()
         event(log, "worker.stopped", logging.INFO, pid=process.pid, reason=reason, peak_mb=_mb(peak))
         self.process = None
@@ -220,6 +277,10 @@ class _Slot:
         if process is not None:
             peak = process.stop()
             event(log, "worker.stopped", logging.DEBUG, pid=process.pid, reason="closed", peak_mb=_mb(peak))
+
+
+def _load(slot: _Slot) -> int:
+    return slot.jobs
 
 
 def _mb(size: int | None) -> int | None:
@@ -245,27 +306,27 @@ class ProcessPool:
         self.startup_timeout = startup_timeout  # a worker that is not warm by then is broken
         self._closed = False
         self._slots = [_Slot(self) for _ in range(self.size)]
-        self._idle = WaitList(list(self._slots))
+        self._places = WaitList(list(range(self.size * DEPTH)))  # jobs the workers may hold at once
 
-    async def _use(self, slot: _Slot, job: Any) -> Any:
-        task = asyncio.ensure_future(job)
-        # the slot is idle again when its job is done, even if this caller was cancelled meanwhile:
-        # the worker's answer is read before its next job is sent
-        task.add_done_callback(partial(self._release, slot))
-        return await asyncio.shield(task)
-
-    def _release(self, slot: _Slot, job: asyncio.Future[Any]) -> None:
+    def _release(self, slot: _Slot, place: int, job: asyncio.Future[Any]) -> None:
         if not job.cancelled():
             job.exception()  # retrieved: a cancelled caller would leave it unread
-        self._idle.give(slot)
+        slot.jobs -= 1
+        self._places.give(place)
 
     async def run(self, func: Callable[..., Any], *args: Any, priority: int | None = None) -> Any:
         """Run ``func(*args)`` in a worker; when all are busy, lower ``priority`` numbers go first
         (default: the task's :data:`monitor.waitlist.PRIORITY`)."""
         if self._closed:
             raise ExtractError("worker pool is closed")
-        slot = await self._idle.take(PRIORITY.get() if priority is None else priority)
-        return await self._use(slot, slot.run(func, args))
+        place = await self._places.take(PRIORITY.get() if priority is None else priority)
+        slot = min(self._slots, key=_load)  # an idle worker if there is one (no slot holds > DEPTH)
+        slot.jobs += 1
+        task = asyncio.ensure_future(slot.run(func, args))
+        # the place is free again when the job is done, even if this caller was cancelled meanwhile:
+        # the worker's answer is read all the same, before the answer to the job after it
+        task.add_done_callback(partial(self._release, slot, place))
+        return await asyncio.shield(task)
 
     def start(self) -> None:
         """Launch the workers now, without waiting: they warm while the caller goes on. Otherwise each
@@ -277,8 +338,8 @@ class ProcessPool:
         """Wait until every worker is up and warm. Jobs need not: each waits for its own worker."""
         if self._closed:
             raise ExtractError("worker pool is closed")
-        slots = [await self._idle.take() for _ in range(self.size)]
-        await asyncio.gather(*(self._use(slot, slot.warm()) for slot in slots))
+        # shielded: a cancelled wait must not cut a warm-up answer in half
+        await asyncio.shield(asyncio.gather(*(slot.warm() for slot in self._slots)))
 
     def close(self) -> None:
         self._closed = True

@@ -15,8 +15,8 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import Pipeline
 from monitor.site import send
 from monitor.store import Store
-from monitor.workers import ProcessPool
-from tests.helpers import wait_for_file
+from monitor.workers import DEPTH, ProcessPool
+from tests.helpers import sleep_then, wait_for_file
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 RULES = "rules:\n  - id: exit\n    all: [التحالف الدولي, العراق]\n"
@@ -66,14 +66,18 @@ def test_a_likely_alert_is_extracted_before_the_backlog(site, tmp_path):
 
         try:
             blocker = asyncio.create_task(pool.run(wait_for_file, str(free), 300))  # a backlog ahead
+            # and the job handed to the worker after it (a worker holds DEPTH jobs)
+            handed = [asyncio.create_task(pool.run(sleep_then, "x", 0)) for _ in range(DEPTH - 1)]
+            while pool._places.waiting or pool._slots[0].jobs < DEPTH:
+                await asyncio.sleep(0.01)
             pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW)
             poll = asyncio.create_task(
                 pipeline.poll(FeedConfig(name="f", url=site.url("/backlog.xml")), ruleset)
             )
-            while pool._idle.waiting < len(TITLES):  # every page fetched and waiting for the worker
+            while pool._places.waiting < len(TITLES):  # every page fetched and waiting for the worker
                 await asyncio.sleep(0.01)
             free.touch()
-            await blocker
+            await asyncio.gather(blocker, *handed)
             return await poll
         finally:
             pool.close()

@@ -13,7 +13,7 @@ from functools import partial
 import pytest
 
 from monitor.errors import ExtractError
-from monitor.workers import ProcessPool
+from monitor.workers import DEPTH, ProcessPool
 from tests.helpers import (
     allocate,
     boom,
@@ -42,6 +42,35 @@ def test_deadline_kills_the_worker_and_the_pool_carries_on():
             pool.close()
 
     asyncio.run(go())
+
+
+def test_a_job_handed_over_behind_one_killed_at_its_deadline_runs_in_the_replacement():
+    async def go():
+        pool = ProcessPool(1, deadline=1.0)
+        try:
+            first = await pool.run(getpid)
+            stuck = asyncio.create_task(pool.run(sleep_then, "never", 30))
+            behind = asyncio.create_task(pool.run(getpid))  # sent to the same worker, after it
+            with pytest.raises(ExtractError, match="gave up after 1s; worker stopped"):
+                await stuck
+            assert await behind not in (first, None)  # done, by the worker that took its place
+        finally:
+            pool.close()
+
+    asyncio.run(go())
+
+
+def test_a_job_handed_over_behind_another_is_not_timed_while_it_waits():
+    async def go():
+        pool = ProcessPool(1, deadline=5.0)
+        try:
+            await pool.run(getpid)  # warm
+            # each job takes 3 s of the worker's 5; the second waits 3 s for the first, in the worker
+            return await asyncio.gather(pool.run(sleep_then, "a", 3), pool.run(sleep_then, "b", 3))
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == ["a", "b"]
 
 
 def test_the_deadline_starts_when_the_job_reaches_a_warm_worker():
@@ -260,7 +289,8 @@ def _state(pid: int) -> str:
 
 def test_when_every_worker_is_busy_the_most_urgent_job_goes_next(tmp_path):
     """A backlog of pages: the one that looks like an alert (priority 0) is extracted before the
-    pages queued ahead of it (priority 1)."""
+    pages waiting ahead of it (priority 1); only the job already handed to the worker, next after the
+    one it is on, goes before it."""
     free = tmp_path / "free"
 
     async def go():
@@ -272,13 +302,16 @@ def test_when_every_worker_is_busy_the_most_urgent_job_goes_next(tmp_path):
             async def job(name: str, priority: int) -> None:
                 done.append(await pool.run(sleep_then, name, 0, priority=priority))
 
+            handed = asyncio.create_task(job("handed", 1))  # the worker's next job, sent already
+            while pool._places.waiting or pool._slots[0].jobs != DEPTH:
+                await asyncio.sleep(0.01)
             jobs = [asyncio.create_task(job(n, p)) for n, p in (("first", 1), ("second", 1), ("urgent", 0))]
-            while pool._idle.waiting < 3:  # all three queued behind the busy worker
+            while pool._places.waiting < 3:  # all three wait for a place in the busy worker
                 await asyncio.sleep(0.01)
             free.touch()
-            await asyncio.gather(blocker, *jobs)
+            await asyncio.gather(blocker, handed, *jobs)
             return done
         finally:
             pool.close()
 
-    assert asyncio.run(go()) == ["urgent", "first", "second"]
+    assert asyncio.run(go()) == ["handed", "urgent", "first", "second"]

@@ -8,8 +8,8 @@ processes and returns its result; every failure of the job or its worker is an :
   blocks on a worker (it waits for a socket to be ready, like for any network peer).
 - **Never idle between jobs.** Each worker is handed its next job while it works on the one before
   (``DEPTH`` jobs at most, a new job going to the worker with fewest): it starts the next as soon as
-  it has answered, without waiting for a busy event loop to read that answer and send another (the
-  hand-over took some milliseconds a page, a quarter of a worker's time under a backlog).
+  it has answered, without waiting for a busy event loop to read that answer and send another
+  (milliseconds a page under a backlog, when the event loop has much else to do).
 - **Warm before work.** The workers are launched by ``start()`` (or by their first job), and each
   runs the pool's ``warmup`` (for extraction: import trafilatura, extract a tiny page) on its own
   before it is handed a job. A job's ``deadline`` starts when the job reaches a ready worker, so
@@ -47,6 +47,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from monitor.errors import ExtractError
@@ -279,10 +280,6 @@ class _Slot:
             event(log, "worker.stopped", logging.DEBUG, pid=process.pid, reason="closed", peak_mb=_mb(peak))
 
 
-def _load(slot: _Slot) -> int:
-    return slot.jobs
-
-
 def _mb(size: int | None) -> int | None:
     return None if size is None else round(size / 1_048_576)
 
@@ -320,7 +317,8 @@ class ProcessPool:
         if self._closed:
             raise ExtractError("worker pool is closed")
         place = await self._places.take(PRIORITY.get() if priority is None else priority)
-        slot = min(self._slots, key=_load)  # an idle worker if there is one (no slot holds > DEPTH)
+        # the worker with fewest jobs: an idle one if there is one (and none holds more than DEPTH)
+        slot = min(self._slots, key=attrgetter("jobs"))
         slot.jobs += 1
         task = asyncio.ensure_future(slot.run(func, args))
         # the place is free again when the job is done, even if this caller was cancelled meanwhile:

@@ -45,7 +45,11 @@ from monitor.titles import clean_title, host_names, page_headline
 MAX_LINKS = 5_000
 # htmldate's own search (through trafilatura): markup and metadata, no guess from free text; the
 # time and offset are asked for, and monitor.pagedate reads what it misses
-DATE_SEARCH = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+DATE_SEARCH: dict[str, Any] = {
+    "extensive_search": False,
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
 _DESCRIPTIONS = (("property", "og:description"), ("name", "description"), ("name", "twitter:description"))
 FULL_CASCADE_BELOW = 1000  # characters: a shorter body from the fast pass is extracted again in full
 _TITLES = (("property", "og:title"), ("name", "twitter:title"))

@@ -302,7 +302,7 @@ def assign(
     best: tuple[float, int, int] | None = None
     ids = keys if vectors is not None else None  # earlier vectors reused by the articles' ids
     kept: dict[int, dict[str, float]] | None = None  # asked for at the first comparison, as before
-    # once per earlier article (hundreds under a backlog): the look-ups and the cosine written out
+    # once per earlier article (hundreds under a backlog): the kept vectors' look-ups written out
     for n, (when, other, story) in enumerate(earlier):
         if abs(published - when) > window or words.isdisjoint(other):
             continue
@@ -315,7 +315,7 @@ def assign(
             theirs = vector(other, rarity, idfs)
             if vectors is not None and ids is not None:
                 vectors.keep(ids[n], theirs)
-        score = sum(mine[w] * theirs[w] for w in words & theirs.keys())  # cosine(mine, theirs)
+        score = cosine(mine, theirs)
         if best is None or score > best[0]:
             best = (score, story, n)
     if best is None or best[0] < threshold:

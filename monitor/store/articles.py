@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -26,14 +26,11 @@ from monitor.store.records import (
     _explanation,
     _explanation_json,
 )
-from monitor.store.tables import ArticleRow, DeliveryRow, FeedRow, MatchRow
+from monitor.store.tables import ARTICLES, DELIVERIES, MATCHES, ArticleRow, DeliveryRow, FeedRow, MatchRow
 
-_ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
-_MATCHES: Table = MatchRow.__table__  # type: ignore[attr-defined]
-_DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[attr-defined]
 # which of some keys are stored: one Core statement made once (an ORM select each time cost more
 # than the lookup), its IN list expanded when it runs
-_STORED_KEYS = sa_select(_ARTICLES.c.key).where(_ARTICLES.c.key.in_(bindparam("keys", expanding=True)))
+_STORED_KEYS = sa_select(ARTICLES.c.key).where(ARTICLES.c.key.in_(bindparam("keys", expanding=True)))
 
 
 class ArticleStore(StoreBase):
@@ -106,9 +103,9 @@ class ArticleStore(StoreBase):
         transaction; returns the matches' ids. Core statements, not ORM objects: each ORM object
         cost a flush (four times a Core insert), on the thread that every story decision waits for."""
         conn = s.connection()
-        article_id = conn.execute(insert(_ARTICLES), values).inserted_primary_key[0]  # type: ignore[index]
+        article_id = conn.execute(insert(ARTICLES), values).inserted_primary_key[0]  # type: ignore[index]
         if story is not None and story.joined is None:  # it starts a story: the story is its own id
-            conn.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(story_id=article_id))
+            conn.execute(update(ARTICLES).where(ARTICLES.c.id == article_id).values(story_id=article_id))
         ids: list[int] = []
         deliveries: list[dict[str, Any]] = []
         for m, channels in matches:
@@ -119,7 +116,7 @@ class ArticleStore(StoreBase):
                 "explanation": _explanation_json(m),
                 "created_at": now,
             }
-            match_id = conn.execute(insert(_MATCHES), row).inserted_primary_key[0]  # type: ignore[index]
+            match_id = conn.execute(insert(MATCHES), row).inserted_primary_key[0]  # type: ignore[index]
             ids.append(match_id)
             seen: set[str] = set()
             for route in channels:  # a channel name, or (channel, mode, due[, kind])
@@ -138,7 +135,7 @@ class ArticleStore(StoreBase):
                     }
                 )
         if deliveries:
-            conn.execute(insert(_DELIVERIES), deliveries)
+            conn.execute(insert(DELIVERIES), deliveries)
         return ids
 
     def matches(self, *, since: datetime | None = None, rule: str | None = None) -> list[StoredMatch]:
@@ -260,7 +257,7 @@ def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
     """Insert articles without matches in one statement (no ORM object each: most of a backlog's
     articles match nothing), and empty ``rows``."""
     if rows:
-        s.connection().execute(insert(_ARTICLES), rows)
+        s.connection().execute(insert(ARTICLES), rows)
         rows.clear()
 
 

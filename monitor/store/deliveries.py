@@ -7,22 +7,20 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.articles import _stored
 from monitor.store.base import StoreBase
 from monitor.store.records import Delivery, Notice, Origin
-from monitor.store.tables import ArticleRow, DeliveryRow, FeedRow, MatchRow, NoticeRow
+from monitor.store.tables import ARTICLES, MATCHES, ArticleRow, DeliveryRow, FeedRow, MatchRow, NoticeRow
 
-_ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
-_MATCHES: Table = MatchRow.__table__  # type: ignore[attr-defined]
 # read for every article that joins a story: a Core statement made once (see _CANDIDATES)
 _STORY_RULES = (
-    sa_select(_MATCHES.c.rule_id)
-    .join(_ARTICLES, _ARTICLES.c.id == _MATCHES.c.article_id)
-    .where(_ARTICLES.c.story_id == bindparam("story"))
+    sa_select(MATCHES.c.rule_id)
+    .join(ARTICLES, ARTICLES.c.id == MATCHES.c.article_id)
+    .where(ARTICLES.c.story_id == bindparam("story"))
 )
 
 

@@ -7,34 +7,33 @@ import functools
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from monitor.store.base import StoreBase
 from monitor.store.records import StoryMember
-from monitor.store.tables import ArticleRow, DeliveryRow, MatchRow
+from monitor.store.tables import ARTICLES, ArticleRow, DeliveryRow, MatchRow
 
-_ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
 # read for every matched article's decision: Core statements made once (an ORM query each time
 # cost twice the read)
 _CANDIDATES = (
     sa_select(
-        _ARTICLES.c.id,
-        _ARTICLES.c.story_id,
-        _ARTICLES.c.published_at,
-        _ARTICLES.c.fetched_at,
-        _ARTICLES.c.source,
-        _ARTICLES.c.title,
-        _ARTICLES.c.url,
-        _ARTICLES.c.lead,
+        ARTICLES.c.id,
+        ARTICLES.c.story_id,
+        ARTICLES.c.published_at,
+        ARTICLES.c.fetched_at,
+        ARTICLES.c.source,
+        ARTICLES.c.title,
+        ARTICLES.c.url,
+        ARTICLES.c.lead,
     )
-    .where(_ARTICLES.c.story_id.is_not(None))
-    .where(_ARTICLES.c.fetched_at >= bindparam("since"))
-    .where(_ARTICLES.c.id > bindparam("after"))
-    .order_by(_ARTICLES.c.id)
+    .where(ARTICLES.c.story_id.is_not(None))
+    .where(ARTICLES.c.fetched_at >= bindparam("since"))
+    .where(ARTICLES.c.id > bindparam("after"))
+    .order_by(ARTICLES.c.id)
 )
-_TEXT = sa_select(_ARTICLES.c.title, _ARTICLES.c.body).where(_ARTICLES.c.id == bindparam("id"))
+_TEXT = sa_select(ARTICLES.c.title, ARTICLES.c.body).where(ARTICLES.c.id == bindparam("id"))
 
 
 class StoryStore(StoreBase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Table, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -129,3 +129,9 @@ class NoticeRow(SQLModel, table=True):
     next_attempt_at: datetime = _ts(nullable=False)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = _ts(nullable=False)
+
+
+# the tables themselves, for Core statements made once where an ORM query per call cost too much
+ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
+MATCHES: Table = MatchRow.__table__  # type: ignore[attr-defined]
+DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[attr-defined]

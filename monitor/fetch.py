@@ -156,7 +156,12 @@ class Fetcher:
             if status >= 400:
                 raise _status_error(url, resp)
             chunks: list[bytes] = []
-            if status != 304:
+            if status == 304:
+                # no body, but reading its end is what returns the connection to the pool for the
+                # next request (unread, httpx closes it: each re-poll paid a new connection per feed)
+                async for _ in resp.aiter_raw():
+                    pass
+            else:
                 encoding = resp.headers.get("content-encoding", "")
                 declared = resp.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_size and not encoding:

@@ -32,6 +32,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     status: int = 0
+    port: int = 0  # the client's: requests on one kept-alive connection share it
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -75,7 +76,8 @@ class Site:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
-                seen = Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                seen = Seen("GET", self.path, headers, port=self.client_address[1])
                 site.requests.append(seen)
                 path = urlsplit(self.path).path
                 handler = site.routes.get(path)

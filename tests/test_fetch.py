@@ -32,6 +32,21 @@ def test_conditional_get_is_answered_304(site):
     assert site.requests[1].headers["if-none-match"] == first.etag
 
 
+def test_a_not_modified_answer_leaves_the_connection_open_for_the_next_request(site):
+    """A re-poll of many unchanged feeds on one site goes over one kept-alive connection, not a new
+    connection (and, on https, a new TLS handshake) for each."""
+
+    async def go():
+        async with Fetcher(Limits(timeout=5, per_host=1), policy=LOOPBACK) as f:
+            first = await f.get(site.url("/feed.xml"), max_size=10**6)
+            for _ in range(3):
+                assert (await f.get(site.url("/feed.xml"), max_size=10**6, etag=first.etag)).not_modified
+
+    asyncio.run(go())
+    assert [r.status for r in site.requests] == [200, 304, 304, 304]
+    assert len({r.port for r in site.requests}) == 1
+
+
 def test_server_errors_are_temporary_client_errors_are_not(site):
     with pytest.raises(FetchError) as e500:
         fetch(site.url("/broken/500.xml"))

@@ -245,6 +245,38 @@ def test_a_rule_written_with_hamza_matches_the_slip_and_the_bare_spelling():
         assert match(Article("k", "", "", "", "", text, None), rules, now), text
 
 
+def test_every_character_of_the_tables_is_what_it_gives_alone():
+    """The tables are built at import by a fast path for the characters that NFKC, the translation
+    table and lower-casing leave alone: each of the 65,536 entries is what :func:`_entry` (the
+    definition) gives, and each token class is what the regular expressions say."""
+    import re
+    import unicodedata
+
+    from monitor import arabic
+
+    expanding = ""
+    for cp in range(0x10000):
+        mapped, part = arabic._entry(chr(cp))
+        assert (arabic._NORM_LIST[cp], arabic._TOKEN_LIST[cp]) == (mapped, part), hex(cp)
+        if part not in (arabic._GAP, " ") and len(part) != 1:
+            expanding += chr(cp)
+    assert expanding == arabic._EXPANDING and "ﻻ" in expanding
+
+    letter = re.compile(r"[^\W\d_]")
+    for cp, entry in enumerate(arabic._TOKEN_LIST):
+        if cp == 0 or entry == " " or len(entry) != 1:
+            want = " "
+        elif entry == arabic._GAP:
+            want = "g"
+        else:
+            want = "a" if letter.match(entry) else "d"
+        assert arabic._CLASS_LIST[cp] == want, hex(cp)
+
+    every = (range(0x10000), range(0x11000, 0x1F000), range(0xE0000, 0xE1000))
+    cf = [cp for r in every for cp in r if unicodedata.category(chr(cp)) == "Cf"]
+    assert arabic._format_chars() == cf and 0x200C in cf and 0xFEFF in cf
+
+
 def test_the_blocks_filled_in_bulk_are_what_each_character_gives():
     """The normalising and token tables fill CJK, Hangul, surrogates and private use in bulk at
     import (a start-up's worth of time): each of those characters is what it would be alone."""

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate, compress, repeat
 from operator import add
 
@@ -126,7 +126,7 @@ def _tables() -> tuple[list[str | None], list[str], str]:
     lo = 0
     for start in [*sorted(bulk), 0x10000]:
         chars = list(map(chr, range(lo, start)))
-        nfkc = map(unicodedata.normalize, repeat("NFKC"), chars)
+        nfkc = map(partial(unicodedata.normalize, "NFKC"), chars)
         lower = map(str.lower, chars)
         category = map(unicodedata.category, chars)
         for ch, plain, low, cat in zip(chars, nfkc, lower, category, strict=True):

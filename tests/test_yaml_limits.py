@@ -106,3 +106,55 @@ def test_groups_nested_past_20_are_refused_at_their_place(cfg):
     assert result.stderr.splitlines()[0] == (
         f"config/rules.yaml:3:145: {path}: groups nest more than 20 deep; flatten them (an any in an any is one any)"
     )
+
+
+SAMPLES = {
+    "anchors and merge keys": "base: &b {type: console, to: [a, b]}\nother:\n  <<: *b\n  extra: 1\n",
+    "scalars": "a: 1_000\nb: 0o17\nc: 0x1f\nd: .inf\ne: yes\nf: ~\ng: 2025-09-30\nh: '01'\ni: 1.5e3\n",
+    "block strings": "a: |\n  بغداد\n  أربيل\nb: >-\n  one\n  two\nc: \"سطر\\tثان\"\n",
+    "a tag that would build an object": "a: !!python/object:os.system echo\nb: !custom [1, 2]\n",
+    "comments, CRLF and a BOM": "\ufeff# رأس\r\nfeeds:  # قائمة\r\n  - {name: x, url: 'http://a/'}\r\n",
+    "flow in block": "rules:\n  - id: r\n    any: [العراق, {all: [بغداد, أربيل]}]\n",
+    "a declared version": "%YAML 1.1\n---\na: yes\nb: 010\n",
+    "a duplicate key": "a: 1\nb: 2\na: 3\n",
+    "an unclosed list": "feeds:\n  - {name: x, tags: [iraq\n  - name: y\n",
+    "a tab where indentation goes": "a:\n\tb: 1\n",
+    "a control character": "a: b\x07c\n",
+    "an alias to nothing": "a: *nowhere\n",
+}
+
+
+def _read_both(path: Path, monkeypatch) -> list[object]:
+    from monitor import yamlfile
+
+    out = []
+    for parser in (yamlfile.CParser, None):
+        with monkeypatch.context() as m:
+            m.setattr(yamlfile, "CParser", parser)
+            try:
+                data, positions = yamlfile.load(path)
+                out.append((repr(data), positions._at))
+            except Exception as exc:  # the two must fail alike too
+                out.append((type(exc).__name__, str(exc)))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_libyaml_s_events_give_what_ruamel_s_own_parser_gives(name, tmp_path, monkeypatch):
+    """Config files are read from libyaml's events (5× faster): the same data, positions and errors
+    as ruamel's pure-Python parser, whatever the file holds."""
+    from monitor import yamlfile
+
+    assert yamlfile.CParser is not None, "ruamel.yaml.clib is a dependency on CPython"
+    path = tmp_path / "f.yaml"
+    path.write_bytes(SAMPLES[name].encode("utf-8"))
+    fast, pure = _read_both(path, monkeypatch)
+    assert fast == pure
+
+
+def test_every_yaml_file_of_the_project_reads_the_same_both_ways(monkeypatch):
+    files = sorted({*ROOT.glob("config/*.yaml"), *ROOT.glob("tests/**/*.yaml")})
+    assert len(files) > 10
+    for path in files:
+        fast, pure = _read_both(path, monkeypatch)
+        assert fast == pure, path

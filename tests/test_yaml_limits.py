@@ -111,7 +111,7 @@ def test_groups_nested_past_20_are_refused_at_their_place(cfg):
 SAMPLES = {
     "anchors and merge keys": "base: &b {type: console, to: [a, b]}\nother:\n  <<: *b\n  extra: 1\n",
     "scalars": "a: 1_000\nb: 0o17\nc: 0x1f\nd: .inf\ne: yes\nf: ~\ng: 2025-09-30\nh: '01'\ni: 1.5e3\n",
-    "block strings": "a: |\n  بغداد\n  أربيل\nb: >-\n  one\n  two\nc: \"سطر\\tثان\"\n",
+    "block strings": 'a: |\n  بغداد\n  أربيل\nb: >-\n  one\n  two\nc: "سطر\\tثان"\n',
     "a tag that would build an object": "a: !!python/object:os.system echo\nb: !custom [1, 2]\n",
     "comments, CRLF and a BOM": "\ufeff# رأس\r\nfeeds:  # قائمة\r\n  - {name: x, url: 'http://a/'}\r\n",
     "flow in block": "rules:\n  - id: r\n    any: [العراق, {all: [بغداد, أربيل]}]\n",

@@ -136,3 +136,13 @@ def test_a_broken_template_is_a_config_error_with_its_line(tmp_path):
     with pytest.raises(ConfigError) as exc:
         Templates(tmp_path)
     assert re.match(r".*email\.html\.j2:2: template error: ", exc.value.problems[0])
+
+
+def test_every_shipped_template_compiles():
+    """The defaults are compiled when first used (not at every start): each of them compiles."""
+    from alerts.templates import DEFAULTS, KINDS
+
+    assert sorted(KINDS) == sorted(p.name for p in DEFAULTS.glob("*.j2"))
+    templates = Templates()
+    for name in KINDS:
+        assert templates._get(name).name == name

@@ -185,24 +185,21 @@ def main() -> None:
             for run in range(args.runs):
                 if args.only != "rasad":
                     results["naive script"].append(measure([sys.executable, str(HERE / "naive.py"), *urls]))
+                sides = []
                 if args.only != "naive" and args.before is not None:
                     cfg = write_config(
                         Path(tmp) / f"before{run}", urls, args.before / "config" / "rules.yaml"
                     )
-                    once = [
-                        str(args.before / ".venv" / "bin" / "rasad"),
-                        "once",
-                        "--config",
-                        str(cfg),
-                        "--no-deliver",
-                    ]
-                    results["before once"].append(measure(once))
-                    results["before re-poll"].append(measure(once))
+                    program = [str(args.before / ".venv" / "bin" / "rasad")]
+                    sides.append(("before", [*program, "once", "--config", str(cfg), "--no-deliver"]))
                 if args.only != "naive":
                     cfg = write_config(Path(tmp) / f"run{run}", urls)
-                    once = [*rasad, "once", "--config", str(cfg), "--no-deliver"]
-                    results["rasad once"].append(measure(once))
-                    results["rasad re-poll"].append(measure(once))
+                    sides.append(("rasad", [*rasad, "once", "--config", str(cfg), "--no-deliver"]))
+                if run % 2:
+                    sides.reverse()  # each version in turn goes first: no order favours one
+                for name, once in sides:
+                    results[f"{name} once"].append(measure(once))
+                    results[f"{name} re-poll"].append(measure(once))
                 print(f"run {run + 1} done", file=sys.stderr, flush=True)
         finally:
             server.kill()

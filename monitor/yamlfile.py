@@ -21,9 +21,11 @@ positions (tests/test_yaml_limits.py compares the two). A file that declares its
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -175,6 +177,12 @@ class _FastLoader(YAML):
         super().__init__(typ="rt")
         self.Composer = _BoundedComposer
         self._parser = CParser(text)  # where ruamel keeps the parser it made (the composer reads it)
+        # where ruamel's resolver looks for a %YAML directive, for each scalar; such files do not
+        # come here (see _read): without it, the look-up failed and fell back, slowly, every time
+        self._scanner = _NO_DIRECTIVE
+
+
+_NO_DIRECTIVE = SimpleNamespace(yaml_version=None)
 
 
 class _Limit(Exception):
@@ -194,6 +202,16 @@ class _BoundedComposer(Composer):
         super().__init__(loader)
         self.nodes = 0
         self.level = 0
+
+    # ruamel looks the parser and the resolver up through the loader's properties for every event
+    # and node (half the time of composing a large file): once is enough, they do not change
+    @functools.cached_property
+    def parser(self) -> Any:
+        return super().parser
+
+    @functools.cached_property
+    def resolver(self) -> Any:
+        return super().resolver
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()

@@ -43,8 +43,9 @@ except ImportError:  # not on this interpreter: ruamel's pure-Python scanner, sl
 
 PathT = tuple[str | int, ...]
 
-# 5,000 rules (the cap of a rules file) of a typical size are 1.4 MB and 100,000 values; ruamel parses
-# about 75 KB a second, so a file at the byte cap costs about 30 s (measured: see the README).
+# 5,000 rules (the cap of a rules file) of a typical size are 1.4 MB and 100,000 values; read from
+# libyaml's events about 450 KB a second (ruamel's pure-Python parser: 75 KB), so a file at the byte
+# cap costs about 5 s (30 s without ruamel.yaml.clib; measured: see the README).
 MAX_BYTES = 2_000_000
 MAX_VALUES = 250_000  # every scalar, list and mapping, aliases expanded: 2.5x those 5,000 rules
 MAX_DEPTH = 64  # mappings and lists inside each other; rule conditions need about 2 per level

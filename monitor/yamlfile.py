@@ -154,9 +154,9 @@ def load(path: Path) -> tuple[Any, Positions]:
     return _Plain(positions).convert(root, (), (0, 0), 1, None), positions
 
 
-def _read(text: str, fast: bool = True) -> Any:
+def _read(text: str) -> Any:
     """The round-trip tree of ``text``, built by the bounded composer."""
-    if fast and CParser is not None and not _DIRECTIVE.search(text):
+    if CParser is not None and not _DIRECTIVE.search(text):
         try:
             return _FastLoader(text).constructor.get_single_data()
         except YAMLError:

@@ -158,3 +158,19 @@ def test_every_yaml_file_of_the_project_reads_the_same_both_ways(monkeypatch):
     for path in files:
         fast, pure = _read_both(path, monkeypatch)
         assert fast == pure, path
+
+
+def test_a_valid_file_is_read_by_libyaml_alone(monkeypatch):
+    """The speed is real: a valid file never goes to the pure-Python parser (only a file with an
+    error, or with a %YAML directive, does)."""
+    from monitor import yamlfile
+
+    def pure(*args, **kwargs):
+        raise AssertionError("the pure-Python parser was used")
+
+    monkeypatch.setattr(yamlfile, "YAML", pure)
+    for path in sorted({*ROOT.glob("config/*.yaml"), *ROOT.glob("tests/fixtures/config/*.yaml")}):
+        data, _ = yamlfile.load(path)
+        assert data
+    with pytest.raises(AssertionError, match="pure-Python"):
+        yamlfile._read("%YAML 1.1\n---\na: yes\n")

@@ -175,7 +175,7 @@ async def open_runtime(
         tz=s.tz,
         stories=s.stories if s.stories.enabled else None,
         updates={name: ch.story_updates for name, ch in s.channels.items()},
-        in_flight=4 * pool.size,  # enough to keep every worker fed while others fetch or store
+        in_flight=6 * pool.size,  # every worker's DEPTH pages, and as many again being fetched
         on_new_items=None if eager_workers else pool.start,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)

@@ -63,7 +63,7 @@ _BOOT = (
 )
 _LOW_LIMIT = 128 * 1024 * 1024  # under this cap, a failed start is most likely the cap: say so
 _LOW_LIMIT_HINT = "raise extraction.memory_limit in rasad.yaml: a warm worker takes about 50MB"
-DEPTH = 2  # jobs handed to one worker at once: the one it works on, and the next
+DEPTH = 3  # jobs handed to one worker at once: the one it works on, and the next two
 _NOT_STARTED = object()  # a job whose worker was stopped before the job's turn came
 
 

@@ -289,8 +289,8 @@ def _state(pid: int) -> str:
 
 def test_when_every_worker_is_busy_the_most_urgent_job_goes_next(tmp_path):
     """A backlog of pages: the one that looks like an alert (priority 0) is extracted before the
-    pages waiting ahead of it (priority 1); only the job already handed to the worker, next after the
-    one it is on, goes before it."""
+    pages waiting ahead of it (priority 1); only the jobs already handed to the worker, next after the
+    one it is on, go before it."""
     free = tmp_path / "free"
 
     async def go():
@@ -302,16 +302,17 @@ def test_when_every_worker_is_busy_the_most_urgent_job_goes_next(tmp_path):
             async def job(name: str, priority: int) -> None:
                 done.append(await pool.run(sleep_then, name, 0, priority=priority))
 
-            handed = asyncio.create_task(job("handed", 1))  # the worker's next job, sent already
+            # the worker's next jobs, sent already (it holds DEPTH in all)
+            handed = [asyncio.create_task(job(f"handed{n}", 1)) for n in range(DEPTH - 1)]
             while pool._places.waiting or pool._slots[0].jobs != DEPTH:
                 await asyncio.sleep(0.01)
             jobs = [asyncio.create_task(job(n, p)) for n, p in (("first", 1), ("second", 1), ("urgent", 0))]
             while pool._places.waiting < 3:  # all three wait for a place in the busy worker
                 await asyncio.sleep(0.01)
             free.touch()
-            await asyncio.gather(blocker, handed, *jobs)
+            await asyncio.gather(blocker, *handed, *jobs)
             return done
         finally:
             pool.close()
 
-    assert asyncio.run(go()) == ["handed", "urgent", "first", "second"]
+    assert asyncio.run(go()) == [*(f"handed{n}" for n in range(DEPTH - 1)), "urgent", "first", "second"]

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import time
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -114,41 +115,56 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = "*/*",
+        admit: Callable[[], Awaitable[object]] | None = None,
     ) -> Response:
-        """GET ``url``. 304 is a normal answer when validators are given; other 4xx/5xx raise."""
+        """GET ``url``. 304 is a normal answer when validators are given; other 4xx/5xx raise.
+
+        ``admit``: awaited once the whole answer is read, before this request's places under the
+        global and per-host caps are given up (its wait is not part of the request's deadline). A
+        caller that can take on only so many pages waits there for room: while it waits, no
+        further page is fetched in its place, so the pages held stay bounded, and the pages
+        fetched meanwhile come from every host with a free place, not only from the one whose
+        articles came first."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         async with self._host(url).enter(), self._global.enter():
-            try:
-                async with asyncio.timeout(self.limits.timeout):
-                    return await self._get(url, headers, max_size)
-            except TimeoutError:
-                raise FetchError(f"{url}: no complete answer within {self.limits.timeout:g}s") from None
-            except httpx.TooManyRedirects:
-                raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", temporary=False) from None
-            except httpx.TimeoutException:
-                raise FetchError(f"{url}: timed out") from None
-            except httpx.ConnectError as exc:
-                reason = _reason(exc)
-                if reason.startswith(REFUSED):
-                    raise FetchError(
-                        f"{url}: {reason}",
-                        temporary=False,
-                        hint="network.allow in rasad.yaml lists the private networks Rasad may fetch from: "
-                        "add only your own",
-                    ) from None
-                raise FetchError(f"{url}: cannot connect: {reason}") from None
-            except httpx.InvalidURL as exc:
-                raise FetchError(f"{url}: invalid URL: {exc}", temporary=False) from None
-            except httpx.UnsupportedProtocol:
-                raise FetchError(f"{url}: only http and https are fetched", temporary=False) from None
-            except httpx.DecodingError as exc:
-                raise FetchError(f"{url}: cannot decode the response: {_reason(exc)}") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
+            response = await self._timed(url, headers, max_size)
+            if admit is not None:
+                await admit()
+            return response
+
+    async def _timed(self, url: str, headers: dict[str, str], max_size: int) -> Response:
+        """One request within the whole-request deadline, every failure a :class:`FetchError`."""
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                return await self._get(url, headers, max_size)
+        except TimeoutError:
+            raise FetchError(f"{url}: no complete answer within {self.limits.timeout:g}s") from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", temporary=False) from None
+        except httpx.TimeoutException:
+            raise FetchError(f"{url}: timed out") from None
+        except httpx.ConnectError as exc:
+            reason = _reason(exc)
+            if reason.startswith(REFUSED):
+                raise FetchError(
+                    f"{url}: {reason}",
+                    temporary=False,
+                    hint="network.allow in rasad.yaml lists the private networks Rasad may fetch from: "
+                    "add only your own",
+                ) from None
+            raise FetchError(f"{url}: cannot connect: {reason}") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{url}: invalid URL: {exc}", temporary=False) from None
+        except httpx.UnsupportedProtocol:
+            raise FetchError(f"{url}: only http and https are fetched", temporary=False) from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"{url}: cannot decode the response: {_reason(exc)}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
 
     async def _get(self, url: str, headers: dict[str, str], max_size: int) -> Response:
         async with self._client.stream("GET", url, headers=headers) as resp:

@@ -65,7 +65,10 @@ class Pipeline:
     _desk: StoryDesk | None = field(default=None, init=False, repr=False)  # when stories are on
     _filer: Filer | None = field(default=None, init=False, repr=False)  # stores matched articles then
     _story_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
-    in_flight: int = 8  # new articles worked on at once; the others wait, likely alerts first
+    # fetched pages worked on at once (extracted, matched); a page fetched when there is no room
+    # waits for it, likely alerts first, keeping its places under the fetcher's connection caps, so
+    # no further page is fetched meanwhile: the pages held are at most these and those caps
+    in_flight: int = 8
     on_new_items: Callable[[], None] | None = None  # a feed has new items (starts idle workers)
     # feeds being polled and new items not yet stored: past this, a feed is fetched only once some
     # are done (memory stays flat); a feed weighs feed_units until its new items are known (as one
@@ -250,17 +253,23 @@ class Pipeline:
         # in the worker pool): the likely alert does not wait behind pages that will not match
         priority = URGENT if match(_from_feed(feed.name, item), ruleset, now) else ORDINARY
         PRIORITY.set(priority)
-        token = await self._capacity.take(priority)
-        held = True
+        place: list[int] = []  # its place among the pages in flight, once its page is fetched
+
+        async def admit() -> None:
+            place.append(await self._capacity.take(priority))
+
+        def done_with_page() -> None:
+            if place:
+                self._capacity.give(place.pop())
+
         try:
-            article = await self.build_article(feed.name, item)
+            article = await self.build_article(feed.name, item, admit)
             # the matcher and the story desk read the same tokens: the text is tokenised once
             toks = (tokens(article.title), tokens(article.body)) if self._desk is not None else None
             found = match(article, ruleset, now, {"title": toks[0], "body": toks[1]} if toks else None)
             if found and self._filer is not None:
                 # its page is done: the next article goes on while this one waits for the story desk
-                self._capacity.give(token)
-                held = False
+                done_with_page()
                 async with self._story_lock:  # one at a time decides: two copies cannot both start a story
                     filed = await held_through(
                         asyncio.to_thread(self._filer.file, feed.name, article, found, ruleset, now, toks)
@@ -270,14 +279,12 @@ class Pipeline:
             else:  # joins no story: stored with the others ready at the same time
                 story = await self._desk.link(article, False, now, toks) if self._desk is not None else None
                 # its page is done: the next article goes on while this write waits to share a commit
-                self._capacity.give(token)
-                held = False
+                done_with_page()
                 routed = routes(found, ruleset, now, self.tz)
                 await self._articles.submit((feed.name, article, routed, now, story), urgent=bool(found))
                 self._matched(feed, article, found)
         finally:
-            if held:
-                self._capacity.give(token)
+            done_with_page()
         return item.key, [m.rule_id for m in found], article.extraction != "trafilatura"
 
     def _grouped(self, feed: FeedConfig, article: Article, filed: Filed) -> None:
@@ -308,8 +315,12 @@ class Pipeline:
                 terms=",".join(m.terms[:8]),
             )
 
-    async def build_article(self, source: str, item: FeedItem) -> Article:
+    async def build_article(
+        self, source: str, item: FeedItem, admit: Callable[[], Awaitable[object]] | None = None
+    ) -> Article:
         """Fetch and extract the page; on any failure fall back to the feed's title and summary.
+        ``admit``: awaited when the page has been fetched, before the fetch's connection places are
+        given up (see :meth:`monitor.fetch.Fetcher.get`): the caller's room for one more page.
 
         The feed's date wins; the page's fills the gap unless it is in the future or far before the
         feed's oldest item. A summary that says what the extracted body lacks leads the body (the
@@ -320,7 +331,9 @@ class Pipeline:
         hint: str | None = None
         if item.url.startswith(("http://", "https://")):
             try:
-                page = await self.fetcher.get(item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT)
+                page = await self.fetcher.get(
+                    item.url, max_size=self.max_page_size, accept=PAGE_ACCEPT, admit=admit
+                )
                 if page.content_type not in HTML_TYPES:
                     why = f"not an HTML page ({page.content_type})"
                 else:

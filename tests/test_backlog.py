@@ -203,3 +203,81 @@ def test_a_matched_article_waiting_for_the_story_desk_holds_no_page_slot(site, t
     stored = [a.title for a, _ in store.articles()]
     assert len(stored) == 6 and TITLES[-1] in stored
     store.close()
+
+
+def test_a_slow_site_does_not_hold_up_the_pages_of_the_others(site, tmp_path):
+    """One place for pages, one connection per host. The first feed's site holds its first page
+    (a slow site); its other pages wait for that host's connection, and take no place meanwhile:
+    the second feed's page, on another site, is fetched, extracted and stored before the slow
+    page is let through. (Places taken before fetching went to the first feed's articles, in
+    order, and the second site's page waited for the slow one.)"""
+    from monitor.site import Site
+
+    slow_titles = TITLES[:3]
+    release = threading.Event()
+    items = "".join(
+        f"<item><title>{t}</title><link>{site.url(f'/slow/{n}.html')}</link></item>"
+        for n, t in enumerate(slow_titles)
+    )
+    site.routes["/slow.xml"] = lambda h: send(
+        h,
+        200,
+        f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+        "application/rss+xml",
+    )
+
+    def held(h, t):  # type: ignore[no-untyped-def]
+        assert release.wait(120), "never released"  # only a guard against a hang
+        send(h, 200, PAGE.format(t=t).encode(), "text/html")
+
+    for n, t in enumerate(slow_titles):
+        site.routes[f"/slow/{n}.html"] = lambda h, t=t: held(h, t)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    ruleset = load_rules_file(rules)
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create()
+
+    with Site(tmp_path, host="127.0.0.2") as other:
+        other.routes["/other.xml"] = lambda h: send(
+            h,
+            200,
+            f'<rss version="2.0"><channel><title>t</title><item><title>{TITLES[-1]}</title>'
+            f"<link>{other.url('/other/0.html')}</link></item></channel></rss>".encode(),
+            "application/rss+xml",
+        )
+        other.routes["/other/0.html"] = lambda h: send(
+            h, 200, PAGE.format(t=TITLES[-1]).encode(), "text/html"
+        )
+        feeds = [
+            FeedConfig(name="slow", url=site.url("/slow.xml")),
+            FeedConfig(name="other", url=other.url("/other.xml")),
+        ]
+        store.sync_feeds([(f.name, f.url) for f in feeds])
+
+        async def go():
+            fetcher = Fetcher(Limits(timeout=600, per_host=1), policy=AddressPolicy(["127.0.0.0/8"]))
+
+            async def extract(page: bytes, url: str, metadata: bool = True, summary: str = ""):
+                return extract_page(page, url, metadata, summary)
+
+            try:
+                pipeline = Pipeline(store, fetcher, extract, 10**6, 10**6, lambda: NOW, in_flight=1)
+                polls = asyncio.gather(*(pipeline.poll(f, ruleset) for f in feeds))
+                while store.count_articles() < 1:  # the other site's article, stored meanwhile
+                    assert not polls.done(), polls
+                    await asyncio.sleep(0.01)
+                stored_first = [a.title for a, _ in store.articles()]
+                slow_pages_asked = sum(r.path.startswith("/slow/") for r in site.requests)
+                release.set()
+                return stored_first, slow_pages_asked, await polls
+            finally:
+                release.set()
+                await fetcher.aclose()
+
+        stored_first, slow_pages_asked, reports = asyncio.run(go())
+    assert stored_first == [TITLES[-1]]
+    assert slow_pages_asked == 1  # the slow host's cap held: its other pages waited
+    assert [(r.new, r.matched) for r in reports] == [(3, 0), (1, 1)]
+    assert store.count_articles() == 4
+    store.close()

@@ -148,3 +148,35 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_deadline(site):
     with pytest.raises(FetchError, match="no complete answer within 2s"):
         fetch(site.url("/trickle.xml"), Limits(timeout=2))
     assert time.monotonic() - start < 4
+
+
+def test_a_fetched_page_waiting_for_room_keeps_its_hosts_place(site):
+    """``admit`` is awaited after the whole answer is read and before the request's place under
+    the per-host cap is given up: while the first page waits for room, the second request to the
+    same host is still waiting for that place and has not been sent (the pages held stay
+    bounded); once room is made, it is sent."""
+    from monitor.site import send
+
+    site.routes["/page"] = lambda h: send(h, 200, b"<html>page</html>", "text/html")
+    room = asyncio.Event()
+    while_waiting: list[tuple[int, int]] = []  # (requests waiting for the host, requests sent)
+
+    async def go():
+        async with Fetcher(Limits(per_host=1, timeout=60), policy=LOOPBACK) as f:
+            gate = f._host(site.url("/page"))
+
+            async def admit() -> None:
+                while_waiting.append((gate._tokens.waiting, len(site.requests)))
+                await room.wait()
+
+            first = asyncio.create_task(f.get(site.url("/page"), max_size=1000, admit=admit))
+            second = asyncio.create_task(f.get(site.url("/page"), max_size=1000))
+            while not while_waiting:
+                assert not first.done() and not second.done()
+                await asyncio.sleep(0.01)
+            room.set()
+            return await asyncio.gather(first, second)
+
+    pages = asyncio.run(go())
+    assert while_waiting == [(1, 1)]
+    assert len(site.requests) == 2 and [p.content for p in pages] == [b"<html>page</html>"] * 2

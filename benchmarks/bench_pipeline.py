@@ -2,6 +2,7 @@
 
     python benchmarks/bench_pipeline.py                      # 200 feeds × 20 items, 3 runs
     python benchmarks/bench_pipeline.py --feeds 1000 --only rasad --runs 1
+    python benchmarks/bench_pipeline.py --delay 50 --only rasad     # sites 50 ms away
 
 Builds a farm (benchmarks/farm.py: realistic Arabic pages with page chrome, one loopback address per
 host) and serves it from a subprocess; then, interleaved in each run, (1) the sequential script
@@ -121,9 +122,9 @@ def write_config(folder: Path, urls: list[str], rules: Path = ROOT / "config" / 
     return folder
 
 
-def serve(root: Path, hosts: int) -> tuple[subprocess.Popen[str], list[str]]:
+def serve(root: Path, hosts: int, delay_ms: float = 0) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "farm.py"), "serve", str(root), str(hosts)],
+        [sys.executable, str(HERE / "farm.py"), "serve", str(root), str(hosts), str(delay_ms)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -152,6 +153,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["rasad", "naive"], help="run one side only")
     parser.add_argument(
+        "--delay",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="the farm answers each request after MS milliseconds, like a remote site (default 0)",
+    )
+    parser.add_argument(
         "--before",
         metavar="CHECKOUT",
         type=Path,
@@ -166,13 +174,13 @@ def main() -> None:
         about = farm.build(root, args.feeds, args.items, args.hosts)
         pages = list(root.glob("h*/a/*.html"))
         size = sum(p.stat().st_size for p in pages) / max(len(pages), 1) / 1024
-        server, addresses = serve(root, args.hosts)
+        server, addresses = serve(root, args.hosts, args.delay)
         try:
             urls = [f"http://{addresses[n % args.hosts]}/feed{n}.xml" for n in range(args.feeds)]
             print(
                 f"farm: {args.feeds} feeds × {args.items} items on {args.hosts} hosts, {len(pages)} pages "
                 f"(mean {size:.0f} KB), {about} about the coalition; {os.cpu_count()} cores; "
-                f"medians of {args.runs}",
+                f"answers delayed {args.delay:g} ms; medians of {args.runs}",
                 flush=True,
             )
             results: dict[str, list[Figures]] = {

@@ -1,10 +1,10 @@
 """A local news farm for the pipeline benchmark: N feeds × M items on H loopback hosts.
 
 ``build(root, feeds, items, hosts)`` writes the feeds and article pages to disk once (deterministic);
-``python benchmarks/farm.py serve ROOT HOSTS`` serves them, each host on its own loopback address
-(127.0.0.2, 127.0.0.3, …: Rasad's per-host politeness cap sees H hosts), printing one ``host:port``
-line per host when ready. Every response has an ETag and answers ``If-None-Match`` with 304, as a
-news site behind a CDN does.
+``python benchmarks/farm.py serve ROOT HOSTS [DELAY_MS]`` serves them, each host on its own loopback
+address (127.0.0.2, 127.0.0.3, …: Rasad's per-host politeness cap sees H hosts), printing one
+``host:port`` line per host when ready; with DELAY_MS, each answer comes that late (a remote site).
+Every response has an ETag and answers ``If-None-Match`` with 304, as a news site behind a CDN does.
 
 Pages look like real Arabic news pages (40–140 KB): a head with inline styles, scripts and JSON-LD,
 a header with share links and a nested menu, the article (paragraphs made from the seed articles'
@@ -180,7 +180,7 @@ def build(root: Path, feeds: int, items: int, hosts: int, *, seed: int = 1) -> i
     return about
 
 
-async def _serve(root: Path, hosts: int) -> None:
+async def _serve(root: Path, hosts: int, delay: float = 0.0) -> None:
     cache: dict[tuple[int, str], tuple[bytes, str]] = {}
 
     def load(host: int, path: str, addr: str) -> tuple[bytes, str] | None:
@@ -205,6 +205,8 @@ async def _serve(root: Path, hosts: int) -> None:
                     path = lines[0].split(" ")[1]
                     headers = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
                     found = load(host, path, addr)
+                    if delay:
+                        await asyncio.sleep(delay)  # a remote site's round trip and think time
                     if found is None:
                         writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                     elif headers.get("if-none-match") == found[1]:
@@ -238,7 +240,8 @@ async def _serve(root: Path, hosts: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        asyncio.run(_serve(Path(sys.argv[2]), int(sys.argv[3])))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "serve":
+        delay = float(sys.argv[4]) / 1000 if len(sys.argv) == 5 else 0.0
+        asyncio.run(_serve(Path(sys.argv[2]), int(sys.argv[3]), delay))
     else:
-        sys.exit("usage: farm.py serve ROOT HOSTS")
+        sys.exit("usage: farm.py serve ROOT HOSTS [DELAY_MS]")

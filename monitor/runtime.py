@@ -30,7 +30,7 @@ from monitor.netguard import AddressPolicy
 from monitor.pacing import Quiet, parse_quiet
 from monitor.pipeline import Pipeline
 from monitor.store import Store
-from monitor.workers import ProcessPool
+from monitor.workers import DEPTH, ProcessPool
 
 
 def pacing(s: Settings) -> dict[str, tuple[Quiet | None, int | None]]:
@@ -175,7 +175,9 @@ async def open_runtime(
         tz=s.tz,
         stories=s.stories if s.stories.enabled else None,
         updates={name: ch.story_updates for name, ch in s.channels.items()},
-        in_flight=6 * pool.size,  # every worker's DEPTH pages, and as many again being fetched
+        # the DEPTH pages handed to each worker, and as many fetched pages waiting for one or being
+        # matched (a place is taken when a page arrives: pages being fetched hold none)
+        in_flight=2 * DEPTH * pool.size,
         on_new_items=None if eager_workers else pool.start,
     )
     chans = channels if channels is not None else build_channels(config, environ=environ, stdout=stdout)

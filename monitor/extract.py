@@ -99,7 +99,8 @@ def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = ""
 
     def extraction(fast: bool) -> Any:
         given = page if reparse else tree if copied else copy.deepcopy(tree)
-        return trafilatura.bare_extraction(given, options=_options(fast, metadata, url))
+        with xpathguard.one_page():  # the guards read the page's names once, not once each
+            return trafilatura.bare_extraction(given, options=_options(fast, metadata, url))
 
     # trafilatura's own extractor alone first; its comparison with readability and jusText (more
     # than half the time on a news page) only when that found little or nothing: the same bodies on

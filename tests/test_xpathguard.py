@@ -135,3 +135,50 @@ def test_a_required_test_anywhere_among_the_predicates_guards():
     ]:
         tree = trafilatura.load_html(f"<html><body>{html}<p>نص</p></body></html>")
         assert len(guarded(tree)) == len(query(tree)) == found
+
+
+def test_inside_one_page_each_tree_is_judged_by_its_own_names():
+    xpathguard.install()
+    plain, pruned = (trafilatura.load_html(PAGES[name]) for name in ("plain", "all"))
+    queries = [q for name in xpathguard.GUARDED_LISTS for q in getattr(xpaths, name)]
+    with xpathguard.one_page():
+        for query in queries:  # one tree then the other, in turns: neither is judged by the other's names
+            assert query(plain) == []
+            assert query(pruned) == query.query(pruned)
+        assert sum(len(query(pruned)) for query in queries) > 0
+
+
+def test_inside_one_page_a_tree_is_read_again_once_a_query_ran_on_it(monkeypatch):
+    xpathguard.install()
+    tree = trafilatura.load_html(PAGES["comments by id"])
+    reads: list[int] = []
+    read = xpathguard._read
+    monkeypatch.setattr(xpathguard, "_read", lambda t: reads.append(1) or read(t))
+    with xpathguard.one_page():
+        assert all(query(tree) == [] for query in xpaths.RAW_TREE_PRUNE_XPATH)  # no comments there
+        assert len(reads) == 1  # the names read once for all of them
+        found = [e for query in xpaths.REMOVE_COMMENTS_AND_LISTS_XPATH for e in query(tree)]
+        assert [e.get("id") for e in found] == ["comments"]
+        found[0].getparent().remove(found[0])
+        reads.clear()
+        assert all(query(tree) == [] for query in xpaths.REMOVE_COMMENTS_AND_LISTS_XPATH)
+        assert len(reads) == 1  # read again after the query ran: the comments are gone
+    reads.clear()
+    for query in xpaths.RAW_TREE_PRUNE_XPATH:  # outside a page, each guard reads for itself
+        query(tree)
+    assert len(reads) == len(xpaths.RAW_TREE_PRUNE_XPATH)
+
+
+def test_a_page_extraction_reads_the_names_of_each_tree_once(monkeypatch):
+    extract_page(PAGES["plain"], "http://x.example/a", metadata=False)  # trafilatura probed once
+    reads: list[int] = []
+    passes: list[int] = []
+    read, extraction = xpathguard._read, trafilatura.bare_extraction
+    monkeypatch.setattr(xpathguard, "_read", lambda t: reads.append(1) or read(t))
+    monkeypatch.setattr(
+        trafilatura, "bare_extraction", lambda *a, **k: passes.append(1) or extraction(*a, **k)
+    )
+    page = f"<html><body><nav class='menu'><a href='/'>الرئيسية</a></nav>{ARTICLE * 3}</body></html>"
+    assert extract_page(page.encode(), "http://x.example/a", metadata=False) is not None
+    # in each pass, the raw page (three prunes) and trafilatura's cleaned copy (one): not once a query
+    assert passes and len(reads) == 2 * len(passes)

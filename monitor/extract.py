@@ -80,13 +80,14 @@ def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = ""
     import trafilatura
 
     from monitor import xpathguard
+    from monitor.pageload import load_page
 
     xpathguard.install()
     links = len(_LINK.findall(page))
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")
 
-    tree = trafilatura.load_html(page)
+    tree = load_page(page)  # trafilatura.load_html's tree, sooner
     # text a block element (a "read also" box) cut out of its paragraph is that element's tail,
     # which trafilatura drops with the box: made a paragraph of its own, it stays
     loose = tree is not None and loose_text_to_paragraphs(tree)

@@ -80,9 +80,10 @@ def extract_page(page: bytes, url: str, metadata: bool = True, summary: str = ""
     import trafilatura
 
     from monitor import xpathguard
-    from monitor.pageload import load_page
+    from monitor.pageload import load_page, plain_elements
 
     xpathguard.install()
+    plain_elements()
     links = len(_LINK.findall(page))
     if links > MAX_LINKS:
         raise ExtractError(f"page has {links:,} links (more than {MAX_LINKS:,}): not an article")

@@ -8,6 +8,8 @@ import gzip
 import pytest
 import trafilatura
 from lxml import etree
+from lxml.html import HtmlElementClassLookup
+from trafilatura.utils import HTML_PARSER
 
 from monitor import pageload
 from monitor.extract import extract_page
@@ -78,3 +80,25 @@ def test_test_and_seed_pages_are_parsed_from_their_bytes_into_the_same_tree(path
     page = path.read_bytes()
     assert pageload._plain(page) is not None
     assert same(pageload.load_page(page), trafilatura.load_html(page))
+
+
+FORM = b"<html><body><form><input name='q'></form></body></html>"
+
+
+def form_class() -> str:
+    return type(trafilatura.load_html(FORM).find(".//form")).__name__
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("metadata", [False, True])
+def test_extraction_is_the_same_with_plain_elements(path, metadata: bool, monkeypatch):
+    page = path.read_bytes()
+    plain = extract_page(page, "http://x.example/a", metadata=metadata)
+    assert form_class() == "HtmlElement"  # extraction made them plain
+    monkeypatch.setattr(pageload, "plain_elements", lambda: None)
+    HTML_PARSER.set_element_class_lookup(HtmlElementClassLookup())  # lxml.html's own classes
+    try:
+        assert form_class() == "FormElement"
+        assert extract_page(page, "http://x.example/a", metadata=metadata) == plain
+    finally:
+        pageload.plain_elements()

@@ -294,3 +294,51 @@ def test_a_summary_keeps_only_the_text_a_reader_sees(html, text):
     ).encode()
     (item,) = parse_feed(feed, url="https://x.example/f")
     assert item.summary == text
+
+
+# relative links resolved against the feed's address, a feed-wide xml:base, an entry's own xml:base
+BASES = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://news.example/ar/"><title>t</title>
+<id>urn:x</id><updated>2024-09-24T06:00:00Z</updated>
+<entry><title>أول</title><link href="politics/1"/><id>urn:1</id><updated>2024-09-24T06:00:00Z</updated></entry>
+<entry xml:base="https://other.example/news/"><title>ثان</title><link href="../2?x=1"/><id>urn:2</id>
+<updated>2024-09-24T07:00:00Z</updated></entry>
+<entry><title>ثالث</title><link href="/3"/><id>urn:3</id><updated>2024-09-24T08:00:00Z</updated></entry>
+</feed>"""
+RELATIVE = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>رابع</title><link>/news/4.html</link></item>
+<item><title>خامس</title><link>5.html</link></item></channel></rss>"""
+
+
+def test_relative_links_and_bases_resolve():
+    items = parse_feed(BASES.encode(), url="https://feeds.example/atom.xml")
+    assert [i.url for i in items] == [
+        "https://news.example/ar/politics/1",
+        "https://other.example/2?x=1",
+        "https://news.example/3",
+    ]
+    items = parse_feed(RELATIVE.encode(), url="https://feeds.example/rss/all.xml")
+    assert [i.url for i in items] == ["https://feeds.example/news/4.html", "https://feeds.example/rss/5.html"]
+
+
+@pytest.mark.parametrize("name", ["bases", "relative", "rss", "atom", "seed feed"])
+def test_feedparser_s_kept_joins_give_the_same_items(name: str, monkeypatch):
+    from feedparser import mixin, urls
+
+    from monitor import parse
+
+    content = {
+        "bases": BASES.encode(),
+        "relative": RELATIVE.encode(),
+        "rss": RSS.format(guid="7").encode(),
+        "atom": ATOM.encode(),
+        "seed feed": (ROOT / "seeds" / "site" / "feed.xml").read_bytes(),
+    }[name]
+    url = "https://feeds.example/rss/all.xml"
+    kept = parse_feed(content, url=url)
+    assert hasattr(urls._urljoin, "cache_info")  # memoised by the first parse
+    original = urls._urljoin.__wrapped__
+    monkeypatch.setattr(urls, "_urljoin", original)
+    monkeypatch.setattr(mixin, "_urljoin", original)
+    monkeypatch.setattr(parse, "_JOINS", [True])
+    assert parse_feed(content, url=url) == kept

@@ -23,6 +23,7 @@ one tree trafilatura changes it only by those prunes, so the names read stay exa
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,34 +60,35 @@ def _read(tree: Any) -> set[str]:
     return set(_CLASSES(tree)).union(_IDS(tree))
 
 
-# inside one_page: [tree (weakly), its names], or [] until a tree is read; None outside one_page
-_held: list[Any] | None = None
+# this thread's page, inside one_page: [tree (weakly), its names], or [] until a tree is read
+_page = threading.local()
 
 
 def _names(tree: Any) -> set[str]:
     """The ``id`` and ``class`` values of the elements of ``tree`` below its root."""
-    if _held is None:
+    held: list[Any] | None = getattr(_page, "held", None)
+    if held is None:  # outside one_page
         return _read(tree)
-    if not _held or _held[0]() is not tree:
-        _held[:] = [weakref.ref(tree), _read(tree)]
-    names: set[str] = _held[1]
+    if not held or held[0]() is not tree:
+        held[:] = [weakref.ref(tree), _read(tree)]
+    names: set[str] = held[1]
     return names
 
 
 def _forget() -> None:
-    if _held:
-        _held.clear()
+    held: list[Any] | None = getattr(_page, "held", None)
+    if held:
+        held.clear()
 
 
 @contextmanager
 def one_page() -> Iterator[None]:
-    """Read each tree's names once for the guards run inside (one page's extraction)."""
-    global _held
-    _held = []
+    """Read each tree's names once for the guards run inside (one page's extraction, in this thread)."""
+    _page.held = []
     try:
         yield
     finally:
-        _held = None
+        _page.held = None
 
 
 def _predicates(path: str) -> list[str] | None:

@@ -55,7 +55,13 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()
+        if self._writer.get_extra_info("ssl_object") is not None:
+            # TLS's closing handshake is not waited for (nor is it by httpcore's own backends): a
+            # close would wait for the server's answer, and a server that is slow to give it left
+            # the socket open past the event loop's end, for the garbage collector to find
+            self._writer.transport.abort()
+        else:
+            self._writer.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None

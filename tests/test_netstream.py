@@ -23,6 +23,7 @@ class _Server(ThreadingHTTPServer):
     connections = 0
     closed = 0
     close_after_each = False  # close every connection after its answer, without saying so
+    released: threading.Event  # /hold answers, then reads nothing more until this is set
 
     def shutdown_request(self, request: object) -> None:
         super().shutdown_request(request)  # type: ignore[arg-type]
@@ -41,14 +42,22 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/silent":
             self.rfile.read(1)  # waits for a byte the client never sends: no answer ever
             return
+        if self.path == "/hold":
+            self._answer()
+            self.server.released.wait(60)  # a busy server: a TLS close is not answered meanwhile
+            self.close_connection = True
+            return
+        self._answer()
+        if self.server.close_after_each:
+            self.close_connection = True
+
+    def _answer(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(BODY)))
         self.end_headers()
         self.wfile.write(BODY)
         self.wfile.flush()
-        if self.server.close_after_each:
-            self.close_connection = True
 
     def log_message(self, *args: object) -> None:
         pass
@@ -56,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _serve(tls: ssl.SSLContext | None) -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
+    server.released = threading.Event()
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -63,6 +73,7 @@ def _serve(tls: ssl.SSLContext | None) -> Iterator[_Server]:
     try:
         yield server
     finally:
+        server.released.set()
         server.shutdown()
         server.server_close()
 
@@ -135,3 +146,22 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(http):
 def test_a_server_that_never_answers_times_out(http):
     with pytest.raises(httpx.ReadTimeout, match="read: nothing within 1s"):
         _get(http, ["/silent"], timeout=1)
+
+
+def test_a_tls_connection_is_closed_when_its_client_is_even_if_the_server_is_slow_to_answer(https, cert):
+    # the server answers, then is busy: it does not answer TLS's closing message. The connection's
+    # socket must still be closed by the time the client is (else it is left to the garbage
+    # collector: "unclosed transport", which failed the suite on a loaded machine)
+    trusted = ssl.create_default_context(cafile=str(cert / "cert.pem"))
+    sockets = []
+
+    async def go() -> None:
+        transport = guarded_transport(2, AddressPolicy(["127.0.0.0/8"]), trusted)
+        async with httpx.AsyncClient(transport=transport, timeout=60) as client:
+            response = await client.get(f"https://127.0.0.1:{https.server_address[1]}/hold")
+            assert response.content == BODY
+            sockets.append(response.extensions["network_stream"].get_extra_info("socket"))
+
+    asyncio.run(go())
+    https.released.set()
+    assert sockets and sockets[0].fileno() == -1

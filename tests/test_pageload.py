@@ -27,8 +27,8 @@ XHTML = (
 )
 
 
-def html(head: str = HEAD, body: str = BODY, before: str = "<!DOCTYPE html>\n", root: str = "<html>") -> str:
-    return f"{before}{root}{head}{body}</html>\n"
+def html(head: str = HEAD, body: str = BODY, before: str = "<!DOCTYPE html>\n") -> str:
+    return f"{before}<html>{head}{body}</html>\n"
 
 
 # (page, parsed from its bytes): each page that is not is one trafilatura decodes or repairs

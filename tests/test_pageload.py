@@ -95,10 +95,11 @@ def test_extraction_is_the_same_with_plain_elements(path, metadata: bool, monkey
     page = path.read_bytes()
     plain = extract_page(page, "http://x.example/a", metadata=metadata)
     assert form_class() == "HtmlElement"  # extraction made them plain
+    restore = pageload.plain_elements
     monkeypatch.setattr(pageload, "plain_elements", lambda: None)
     HTML_PARSER.set_element_class_lookup(HtmlElementClassLookup())  # lxml.html's own classes
     try:
         assert form_class() == "FormElement"
         assert extract_page(page, "http://x.example/a", metadata=metadata) == plain
     finally:
-        pageload.plain_elements()
+        restore()  # the real one: the name is still patched here
